@@ -1,0 +1,1 @@
+"""Baseline detectors; importing this package registers them in `benchmark.registry.BASELINES`."""

@@ -1,0 +1,43 @@
+"""`bench` command line: one sub-command module per group, heavy imports only when run."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.console import Console
+from rich_argparse import RichHelpFormatter
+
+from benchmark import __version__
+from benchmark.errors import BenchError
+
+from . import data
+
+GROUPS = [data]
+stderr = Console(stderr=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bench", formatter_class=RichHelpFormatter,
+        description="Benchmark toolkit for localized AI-edit forensics.")
+    parser.add_argument("--version", action="version", version=f"bench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for group in GROUPS:
+        group.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except BenchError as exc:
+        stderr.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        stderr.print("[red]interrupted[/]")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""DiffSeg30k (arXiv 2511.19111): `train.zip` of `train_copy/{id}.image.png` + `.mask.png` pairs,
+or the extracted folder, or parquet shards with `image`/`mask` PNG-bytes columns.
+
+The id -> editor ordering of the masks is not published reliably, so the map comes from the
+`generators` argument, else a `labels.json` beside the data, else the paper's listing order.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmark.errors import DataError
+from benchmark.registry import DATASETS
+
+from .base import BaseAdapter
+from .imageio import decode_image, decode_label_mask
+from .sample import Sample
+from .stores import DirStore, ZipStore
+
+PAIR_RE = re.compile(r"(?:^|/)(?P<id>[^/]+)\.(?P<kind>image|mask)\.png$")
+SHARD_RE = re.compile(r"^(?P<split>[A-Za-z_]+?)(?:-\d{5}-of-\d{5})?$")
+ID_COLUMNS = ("image_id", "id", "__key__")
+SPLIT_ALIASES = {"val": "validation", "valid": "validation"}
+
+
+@dataclass(frozen=True)
+class PairRecord:
+    image_id: str
+    store: DirStore | ZipStore
+    image: str
+    mask: str
+
+
+@dataclass(frozen=True)
+class RowRecord:
+    image_id: str
+    shard: Path
+    row_group: int
+    row: int
+
+
+@DATASETS.register_module(name="diffseg")
+class DiffSeg30k(BaseAdapter):
+    name = "diffseg"
+    default_generators = ("SD2", "SD3.5", "SDXL", "Flux.1", "Glide", "Kolors", "HunyuanDiT-1.1",
+                          "Kandinsky-2.2")
+
+    def __init__(self, root, split="train", generators=None, strict=True):
+        self._row_groups: OrderedDict = OrderedDict()
+        super().__init__(root, SPLIT_ALIASES.get(split, split), generators, strict)
+
+    # -- layout discovery ----------------------------------------------------------------
+    @classmethod
+    def sources(cls, root: str | os.PathLike) -> dict[str, list]:
+        """Map split name -> its sources: a DirStore, a ZipStore or a list of parquet shards."""
+        root = Path(root)
+        found: dict[str, list] = defaultdict(list)
+        if root.is_file():
+            if root.suffix == ".zip":
+                found[_split_of(root.stem)].append(ZipStore(root))
+            elif root.suffix == ".parquet":
+                found[_split_of(root.stem)].append([root])
+            else:
+                raise DataError(str(root), "expected a folder, a .zip archive or a .parquet shard")
+            return dict(found)
+        if any(PAIR_RE.search(p.name) for p in root.glob("*.png")):
+            found[_split_of(root.name)].append(DirStore(root))
+        for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+            if any(PAIR_RE.search(p.name) for p in sub.glob("*.png")):
+                found[_split_of(sub.name)].append(DirStore(sub))
+        for z in sorted(root.glob("*.zip")):
+            split = _split_of(z.stem)
+            if split not in found:  # an extracted copy of the same split is faster to read
+                found[split].append(ZipStore(z))
+        shards: dict[str, list[Path]] = defaultdict(list)
+        for p in sorted(root.rglob("*.parquet")):
+            shards[_split_of(p.stem)].append(p)
+        for split, paths in shards.items():
+            found[split].append(paths)
+        return dict(found)
+
+    @classmethod
+    def splits(cls, root) -> list[str]:
+        return sorted(cls.sources(root))
+
+    def find_generators(self) -> list[str]:
+        base = self.root if self.root.is_dir() else self.root.parent
+        for candidate in (base / "labels.json", base.parent / "labels.json"):
+            if candidate.is_file():
+                return read_label_map(candidate)
+        return list(self.default_generators)
+
+    # -- index ---------------------------------------------------------------------------
+    def index(self):
+        sources = self.sources(self.root)
+        if self.split not in sources:
+            raise DataError(str(self.root), f"no '{self.split}' split here (found: "
+                                            f"{', '.join(sorted(sources)) or 'nothing in the DiffSeg30k layout'})")
+        records, problems = [], []
+        for source in sources[self.split]:
+            if isinstance(source, list):
+                records += self._index_parquet(source, problems)
+            else:
+                records += _index_pairs(source, problems)
+        return records, problems
+
+    def _index_parquet(self, shards: list[Path], problems: list) -> list[RowRecord]:
+        import pyarrow.parquet as pq
+
+        records, offset = [], 0
+        for shard in shards:
+            try:
+                pf = pq.ParquetFile(shard)
+            except Exception as exc:  # pyarrow raises several unrelated types on corrupt files
+                problems.append(DataError(str(shard), f"not a readable parquet file ({exc})"))
+                continue
+            names = pf.schema_arrow.names
+            missing = [c for c in ("image", "mask") if c not in names]
+            if missing:
+                problems.append(DataError(str(shard), f"missing column(s) {', '.join(missing)}"))
+                continue
+            id_col = next((c for c in ID_COLUMNS if c in names), None)
+            ids = pf.read(columns=[id_col]).column(0).to_pylist() if id_col else None
+            n = 0
+            for g in range(pf.num_row_groups):
+                for r in range(pf.metadata.row_group(g).num_rows):
+                    image_id = str(ids[n]) if ids else f"{offset + n:08d}"
+                    records.append(RowRecord(image_id, shard, g, r))
+                    n += 1
+            offset += n
+        return records
+
+    # -- load ----------------------------------------------------------------------------
+    def load(self, record) -> Sample:
+        if isinstance(record, PairRecord):
+            image_name, mask_name = record.store.where(record.image), record.store.where(record.mask)
+            image_bytes, mask_bytes = record.store.read(record.image), record.store.read(record.mask)
+        else:
+            where = f"{record.shard}[row {record.row_group}:{record.row}]"
+            image_name, mask_name = f"{where} image", f"{where} mask"
+            image_bytes, mask_bytes = self._row_bytes(record)
+        image = decode_image(image_bytes, image_name)
+        mask = decode_label_mask(mask_bytes, mask_name)
+        sample = self.make_sample(record.image_id, image, mask, mask_name, {"source": image_name})
+        # Later turns may hide earlier ones completely: this counts the turns still visible.
+        sample.meta["turns"] = len(sample.generators)
+        return sample
+
+    def _row_bytes(self, record: RowRecord) -> tuple[bytes, bytes]:
+        """Rows are read a row group at a time; the last few groups stay cached for sequential reads."""
+        import pyarrow.parquet as pq
+
+        key = (record.shard, record.row_group)
+        table = self._row_groups.get(key)
+        if table is None:
+            try:
+                table = pq.ParquetFile(record.shard).read_row_group(record.row_group, columns=["image", "mask"])
+            except Exception as exc:
+                raise DataError(f"{record.shard}[row group {record.row_group}]", f"cannot read ({exc})") from None
+            table = {c: [_cell_bytes(v) for v in table.column(c).to_pylist()] for c in ("image", "mask")}
+            self._row_groups[key] = table
+            while len(self._row_groups) > 2:
+                self._row_groups.popitem(last=False)
+        return table["image"][record.row], table["mask"][record.row]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_row_groups"] = OrderedDict()
+        return state
+
+
+def _index_pairs(store: DirStore | ZipStore, problems: list) -> list[PairRecord]:
+    pairs: dict[str, dict[str, str]] = defaultdict(dict)
+    for name in store.names():
+        m = PAIR_RE.search(name)
+        if m:
+            pairs[m["id"]][m["kind"]] = name
+    records = []
+    for image_id in sorted(pairs):
+        pair = pairs[image_id]
+        if "image" not in pair:
+            problems.append(DataError(store.where(pair["mask"]), "mask has no matching .image.png"))
+        elif "mask" not in pair:
+            problems.append(DataError(store.where(pair["image"]), "image has no matching .mask.png"))
+        else:
+            records.append(PairRecord(image_id, store, pair["image"], pair["mask"]))
+    return records
+
+
+def _cell_bytes(value) -> bytes:
+    # Hugging Face `Image` columns are structs {bytes, path}; other mirrors store raw bytes.
+    return value["bytes"] if isinstance(value, dict) else value
+
+
+def _split_of(stem: str) -> str:
+    stem = stem[: -len("_copy")] if stem.endswith("_copy") else stem
+    m = SHARD_RE.match(stem)
+    split = m["split"] if m else stem
+    return SPLIT_ALIASES.get(split, split)
+
+
+def read_label_map(path: str | os.PathLike) -> list[str]:
+    """Read `labels.json`: {"1": "name", ...} (ids 1..K, "0" optional) or a list of K names."""
+    try:
+        raw = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(str(path), f"cannot read the generator map ({exc})") from None
+    if isinstance(raw, list):
+        return [str(x) for x in raw]
+    try:
+        ids = sorted(int(k) for k in raw if int(k) != 0)
+    except (TypeError, ValueError):
+        raise DataError(str(path), "generator map keys must be integer ids") from None
+    if ids != list(range(1, len(ids) + 1)):
+        raise DataError(str(path), f"generator ids must run 1..K without gaps, got {ids}")
+    return [str(raw[str(i)]) for i in ids]

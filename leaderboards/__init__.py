@@ -1,0 +1,1 @@
+"""Leaderboard tracks, submission validation and the results store."""
