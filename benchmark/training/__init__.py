@@ -1,0 +1,1 @@
+"""Training of the segmentation baselines on MMEngine (Config, Registry, Runner)."""

@@ -1,0 +1,140 @@
+"""Build and run an mmengine Runner for a segmentation baseline on a dataset adapter.
+
+Launch: `bench train ...` on one process; the same command under
+`torchrun --nproc_per_node N -m benchmark.cli.main train ...` trains with DDP (see docs/training.md).
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Sequence
+
+import torch
+from mmengine.config import Config
+from mmengine.dist import is_main_process
+from mmengine.hooks import CheckpointHook, DistSamplerSeedHook, IterTimerHook, LoggerHook, ParamSchedulerHook
+from mmengine.runner import set_random_seed
+
+import benchmark.baselines  # noqa: F401  (registers the baselines)
+import benchmark.datasets  # noqa: F401  (registers the adapters)
+from benchmark.datasets.torch_dataset import SegmentationDataset
+from benchmark.errors import BenchError
+from benchmark.registry import BASELINES, DATASETS, lookup
+
+from .checkpoint import BenchRunner
+from .data import SubsetWithMeta
+from .generator_split import kept_indices, resolve_generators
+from .hooks import RichProgressHook
+from .iou_metric import IoUMetric
+
+RUN_FILE = "run.json"
+
+
+def distributed() -> bool:
+    """torchrun (and the other launchers mmengine's 'pytorch' launcher reads) set WORLD_SIZE."""
+    return "WORLD_SIZE" in os.environ
+
+
+def build_model(model_cfg: dict) -> torch.nn.Module:
+    """Instantiate a baseline from a config's `model` dict (which carries num_classes once trained)."""
+    lookup(BASELINES, model_cfg["type"])
+    return BASELINES.build(dict(model_cfg))
+
+
+def prepare(cfg: Config, dataset: str, root: str, task: str, train_generators: Sequence[str] | None = None,
+            holdout_generators: Sequence[str] | None = None, cache_dir: str | None = None,
+            progress: bool = True) -> tuple[SubsetWithMeta, SubsetWithMeta | None]:
+    """Datasets of a run; records the run's facts in `cfg.run` (saved inside every checkpoint)
+    and sets `cfg.model.num_classes`."""
+    adapter_cls = lookup(DATASETS, dataset)
+    train_adapter = adapter_cls(root, split="train")
+    val_split = cfg.data.get("val_split")
+    val_adapter = adapter_cls(root, split=val_split) if val_split in adapter_cls.splits(root) else None
+    train_gens, holdout = resolve_generators(train_adapter.generators, train_generators, holdout_generators)
+    num_classes = 2 if task == "binary" else train_adapter.num_classes
+    classes = ["unedited", "edited"] if task == "binary" else ["unedited", *train_adapter.generators]
+    selection = (f"best validation {cfg.checkpoint.select} ({cfg.checkpoint.rule}) on split '{val_split}', "
+                 f"checked every {cfg.train_cfg.val_interval} iters"
+                 + (", images with held-out editors excluded" if holdout else "")
+                 if val_adapter is not None else "no validation split found: the last checkpoint is used")
+    cfg.model.num_classes = num_classes
+    cfg.run = dict(dataset=dataset, root=str(root), task=task, classes=classes,
+                   generators=list(train_adapter.generators), train_generators=train_gens,
+                   holdout_generators=holdout, size=cfg.data.size, selection=selection)
+    meta = {k: cfg.run[k] for k in ("dataset", "task", "classes", "generators", "train_generators",
+                                    "holdout_generators")}
+    seed = cfg.seed
+
+    def subset(adapter, train: bool) -> SubsetWithMeta:
+        cache = Path(cache_dir) / f"editors.{adapter.split}.json" if cache_dir else None
+        keep = kept_indices(adapter, holdout, cache, progress)
+        if not keep:
+            raise BenchError(f"{root}: no '{adapter.split}' image is free of the held-out editors "
+                             f"({', '.join(holdout)})")
+        base = SegmentationDataset(adapter, cfg.data.size, task, train=train, seed=seed)
+        return SubsetWithMeta(base, keep, meta, seed)
+
+    return subset(train_adapter, True), (subset(val_adapter, False) if val_adapter is not None else None)
+
+
+def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta | None, work_dir: str,
+                 resume: bool = False, progress: bool = True) -> BenchRunner:
+    set_random_seed(cfg.seed)  # the model is built here, before the Runner seeds anything
+    model = build_model(cfg.model)
+    loader = dict(num_workers=cfg.data.num_workers, persistent_workers=cfg.data.num_workers > 0,
+                  collate_fn=dict(type="default_collate"))
+    ckpt = cfg.checkpoint
+    checkpoint_hook = CheckpointHook(by_epoch=False, interval=ckpt.interval, max_keep_ckpts=ckpt.max_keep,
+                                     save_last=True, save_best=f"val/{ckpt.select}" if val_set else None,
+                                     rule=ckpt.rule if val_set else None)
+    val = {}
+    if val_set is not None:
+        val = dict(val_dataloader=dict(dataset=val_set, batch_size=cfg.data.val_batch_size,
+                                       sampler=dict(type="DefaultSampler", shuffle=False), **loader),
+                   val_evaluator=[IoUMetric(cfg.model.num_classes)], val_cfg=dict(type="ValLoop"))
+    on_cuda = torch.cuda.is_available()
+    return BenchRunner(
+        model=model, work_dir=work_dir, cfg=cfg,
+        train_dataloader=dict(dataset=train_set, batch_size=cfg.data.batch_size,
+                              sampler=dict(type="InfiniteSampler", shuffle=True), **loader),
+        train_cfg=dict(by_epoch=False, max_iters=cfg.train_cfg.max_iters,
+                       val_interval=cfg.train_cfg.val_interval if val_set else cfg.train_cfg.max_iters + 1),
+        optim_wrapper=cfg.optim_wrapper.to_dict(), param_scheduler=[s.to_dict() for s in cfg.param_scheduler],
+        default_hooks=dict(timer=IterTimerHook(), logger=LoggerHook(interval=cfg.log_interval, log_metric_by_epoch=False),
+                           param_scheduler=ParamSchedulerHook(), checkpoint=checkpoint_hook,
+                           sampler_seed=DistSamplerSeedHook()),
+        custom_hooks=[RichProgressHook(progress)],
+        log_processor=dict(by_epoch=False),
+        launcher="pytorch" if distributed() else "none",
+        env_cfg=dict(cudnn_benchmark=on_cuda, dist_cfg=dict(backend="nccl" if on_cuda else "gloo")),
+        randomness=dict(seed=cfg.seed, diff_rank_seed=False, deterministic=False),
+        resume=resume, **val)
+
+
+def train(cfg: Config, dataset: str, root: str, task: str = "binary", work_dir: str | None = None,
+          resume: bool = False, train_generators: Sequence[str] | None = None,
+          holdout_generators: Sequence[str] | None = None, progress: bool = True) -> dict:
+    """Train; return a summary (work dir, iterations, best and last checkpoints, validation score)."""
+    work = Path(work_dir or Path("work_dirs") / f"{cfg.model.type}_{dataset}_{task}")
+    if not resume and (work / "last_checkpoint").exists():
+        raise BenchError(f"{work}: already holds a training run; pass --resume to continue it, "
+                         "or pick another --work-dir (nothing is overwritten)")
+    train_set, val_set = prepare(cfg, dataset, root, task, train_generators, holdout_generators,
+                                 cache_dir=str(work), progress=progress and is_main_process())
+    runner = build_runner(cfg, train_set, val_set, str(work), resume, progress)
+    # mmengine logs one line per parameter group setting; the config file already says it all.
+    runner.logger.addFilter(lambda record: not record.getMessage().startswith("paramwise_options"))
+    if is_main_process():
+        (work / RUN_FILE).write_text(json.dumps({**cfg.run, "model": cfg.model.to_dict(), "seed": cfg.seed,
+                                                 "max_iters": cfg.train_cfg.max_iters,
+                                                 "log_dir": runner.log_dir}, indent=2))
+    start = time.perf_counter()
+    runner.train()
+    hub = runner.message_hub
+    last = (work / "last_checkpoint").read_text().strip() if (work / "last_checkpoint").exists() else None
+    return dict(work_dir=str(work), iters=runner.iter, seconds=round(time.perf_counter() - start, 1),
+                best_checkpoint=hub.get_info("best_ckpt"), best_score=hub.get_info("best_score"),
+                last_checkpoint=last, selection=cfg.run["selection"], log_dir=runner.log_dir,
+                train_generators=cfg.run["train_generators"])
