@@ -5,6 +5,7 @@ Launch: `bench train ...` on one process; the same command under
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
@@ -30,11 +31,20 @@ from .hooks import RichProgressHook
 from .iou_metric import IoUMetric
 
 RUN_FILE = "run.json"
+# mmengine keys its logger and visualizer singletons by experiment name, which defaults to the
+# config name plus a timestamp in seconds: two runs in one process and second would share them.
+_RUN_COUNTER = itertools.count()
 
 
 def distributed() -> bool:
     """torchrun (and the other launchers mmengine's 'pytorch' launcher reads) set WORLD_SIZE."""
     return "WORLD_SIZE" in os.environ
+
+
+def init_cpu_distributed() -> None:
+    """mmengine's 'pytorch' launcher calls torch.cuda.set_device; on CPU start gloo here instead."""
+    if distributed() and not torch.cuda.is_available() and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("gloo")
 
 
 def build_model(model_cfg: dict) -> torch.nn.Module:
@@ -95,6 +105,11 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
                                        sampler=dict(type="DefaultSampler", shuffle=False), **loader),
                    val_evaluator=[IoUMetric(cfg.model.num_classes)], val_cfg=dict(type="ValLoop"))
     on_cuda = torch.cuda.is_available()
+    if cfg.get("sync_bn") and not on_cuda:
+        raise BenchError("sync_bn: SyncBatchNorm only works on CUDA devices; drop it for CPU training")
+    if distributed() and not on_cuda:
+        # DDP of a CPU module takes no device_ids (mmengine passes LOCAL_RANK unless told otherwise).
+        cfg.model_wrapper_cfg = dict(type="MMDistributedDataParallel", device_ids=None, broadcast_buffers=False)
     return BenchRunner(
         model=model, work_dir=work_dir, cfg=cfg,
         train_dataloader=dict(dataset=train_set, batch_size=cfg.data.batch_size,
@@ -110,13 +125,14 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
         launcher="pytorch" if distributed() else "none",
         env_cfg=dict(cudnn_benchmark=on_cuda, dist_cfg=dict(backend="nccl" if on_cuda else "gloo")),
         randomness=dict(seed=cfg.seed, diff_rank_seed=False, deterministic=False),
-        resume=resume, **val)
+        resume=resume, experiment_name=f"{cfg.model.type}-{next(_RUN_COUNTER)}", **val)
 
 
 def train(cfg: Config, dataset: str, root: str, task: str = "binary", work_dir: str | None = None,
           resume: bool = False, train_generators: Sequence[str] | None = None,
           holdout_generators: Sequence[str] | None = None, progress: bool = True) -> dict:
     """Train; return a summary (work dir, iterations, best and last checkpoints, validation score)."""
+    init_cpu_distributed()
     work = Path(work_dir or Path("work_dirs") / f"{cfg.model.type}_{dataset}_{task}")
     if not resume and (work / "last_checkpoint").exists():
         raise BenchError(f"{work}: already holds a training run; pass --resume to continue it, "

@@ -1,0 +1,89 @@
+"""The segmentation baselines' output contract, checked against direct computations."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from benchmark.baselines import DeepLabV3Plus, FCN8s, image_score
+from benchmark.errors import BenchError
+from benchmark.registry import BASELINES, lookup
+
+
+def batch(model, n=2, h=48, w=40, num_classes=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    inputs = torch.randint(0, 256, (n, 3, h, w), dtype=torch.uint8, generator=g)
+    mask = torch.randint(0, num_classes, (n, h, w), generator=g)
+    mask[:, :4] = 255
+    return model.data_preprocessor({"inputs": inputs, "mask": mask})
+
+
+@pytest.mark.parametrize("name,kwargs", [("deeplabv3plus", dict(encoder="resnet18")),
+                                         ("fcn8s", dict(backbone="resnet18")),
+                                         ("fcn8s", dict(backbone="vgg16", variant="32s"))])
+@pytest.mark.parametrize("num_classes", [2, 4])
+def test_contract(name, kwargs, num_classes):
+    torch.manual_seed(0)
+    model = lookup(BASELINES, name)(num_classes=num_classes, **kwargs).eval()
+    data = batch(model, h=50, w=38, num_classes=num_classes)  # sides not divisible by the stride
+    out = model(**data)
+    assert set(out) == {"probs", "score", "loss"}
+    assert out["probs"].shape == (2, num_classes, 50, 38)
+    assert torch.allclose(out["probs"].sum(1), torch.ones(2, 50, 38), atol=1e-5)
+    assert torch.allclose(out["score"], (1 - out["probs"][:, 0]).flatten(1).max(1).values)
+    # the loss is the mean cross-entropy over the labelled pixels only
+    logits = model.logits(data["inputs"])
+    expected = F.cross_entropy(logits, data["mask"], ignore_index=255)
+    assert torch.allclose(out["loss"], expected, atol=1e-5)
+    no_target = model(data["inputs"])
+    assert "loss" not in no_target and torch.allclose(no_target["probs"], out["probs"])
+
+
+def test_preprocessor_normalises_uint8():
+    model = DeepLabV3Plus(2, encoder="resnet18", mean=(10, 20, 30), std=(2, 4, 5))
+    x = torch.randint(0, 256, (1, 3, 16, 16), dtype=torch.uint8)
+    got = model.data_preprocessor({"inputs": x})["inputs"]
+    want = (x.float() - torch.tensor([10, 20, 30.]).view(1, 3, 1, 1)) / torch.tensor([2, 4, 5.]).view(1, 3, 1, 1)
+    assert got.dtype == torch.float32 and torch.allclose(got, want)
+
+
+def test_class_weight_and_all_ignore():
+    model = FCN8s(2, backbone="resnet18", class_weight=(1.0, 3.0))
+    data = batch(model)
+    logits = model.logits(data["inputs"])
+    want = F.cross_entropy(logits, data["mask"], weight=torch.tensor([1.0, 3.0]), ignore_index=255)
+    assert torch.allclose(model.loss(logits, data["mask"]), want, atol=1e-5)
+    assert model.loss(logits, torch.full_like(data["mask"], 255)).item() == 0.0
+
+
+def test_topk_score_against_sorting():
+    g = torch.Generator().manual_seed(1)
+    probs = torch.rand(3, 2, 10, 10, generator=g).softmax(1)
+    edited = (1 - probs[:, 0]).flatten(1).sort(1, descending=True).values
+    assert torch.allclose(image_score(probs, "topk_mean:0.05"), edited[:, :5].mean(1))
+    with pytest.raises(BenchError):
+        image_score(probs, "topk_mean:2")
+    with pytest.raises(BenchError):
+        FCN8s(2, backbone="resnet18", score_rule="median")
+
+
+def test_deeplab_reference_aspp_and_stride():
+    model = DeepLabV3Plus(2, encoder="resnet18")
+    dilations = sorted({m.dilation[0] for m in model.net.decoder.aspp.modules()
+                        if isinstance(m, torch.nn.Conv2d) and m.dilation[0] > 1})
+    assert dilations == [6, 12, 18]
+    assert model.net.encoder.output_stride == 16
+
+
+def test_local_pretrained_weights(tmp_path):
+    torch.manual_seed(0)
+    source = DeepLabV3Plus(2, encoder="resnet18")
+    path = tmp_path / "r18.pth"
+    torch.save({"state_dict": {f"encoder.{k}": v for k, v in source.encoder.state_dict().items()}}, path)
+    torch.manual_seed(1)
+    loaded = DeepLabV3Plus(2, encoder="resnet18", pretrained=str(path))
+    for k, v in source.encoder.state_dict().items():
+        assert torch.equal(loaded.encoder.state_dict()[k], v)
+    torch.save({"unrelated.weight": torch.zeros(3)}, tmp_path / "bad.pth")
+    with pytest.raises(BenchError, match="no parameter matches"):
+        DeepLabV3Plus(2, encoder="resnet18", pretrained=str(tmp_path / "bad.pth"))
+    with pytest.raises(BenchError, match="download"):
+        FCN8s(2, backbone="resnet18", pretrained="imagenet")
