@@ -1,6 +1,7 @@
 """`bench data check`: load every sample of every split, list every broken file, summarise."""
 from __future__ import annotations
 
+import inspect
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -76,6 +77,11 @@ def check_dataset(dataset: str, root: str, splits: list[str] | None = None,
     from .progress import track
 
     cls = lookup(DATASETS, dataset)
+    known = inspect.signature(cls.__init__).parameters
+    unknown = [k for k in adapter_args if k not in known or k in ("self", "root", "split")]
+    if unknown:
+        options = [k for k in known if k not in ("self", "root", "split")]
+        raise BenchError(f"{dataset} has no option {unknown[0]} (options: {', '.join(options)})")
     available = cls.splits(root)
     if not available:
         raise BenchError(f"{root}: no split of the {dataset} layout found")

@@ -139,7 +139,8 @@ class SemiTruths(BaseAdapter):
         self.sources = _as_set(chosen.get("sources"))
         self.models = _as_set(chosen.get("models"))
         self.methods = _as_set(chosen.get("methods"))
-        self.regions = {region_key(r) for r in chosen["regions"]} if chosen.get("regions") else None
+        regions = _as_set(chosen.get("regions"))
+        self.regions = {region_key(r) for r in regions} if regions else None
         self.pass_qc = pass_qc
         self.reals = reals
         self.split_fractions = tuple(split_fractions)
