@@ -4,6 +4,7 @@ from __future__ import annotations
 import inspect
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -77,6 +78,8 @@ def check_dataset(dataset: str, root: str, splits: list[str] | None = None,
     from .progress import track
 
     cls = lookup(DATASETS, dataset)
+    if not Path(root).exists():
+        raise DataError(str(root), "dataset root does not exist")
     known = inspect.signature(cls.__init__).parameters
     unknown = [k for k in adapter_args if k not in known or k in ("self", "root", "split")]
     if unknown:

@@ -27,7 +27,7 @@ def decode_label_mask(data: bytes, name: str) -> np.ndarray:
     """Decode a label mask to uint8 HxW by raw index: L and P (palette) modes keep their stored
     values, never the palette colour; 1-bit becomes 0/1; RGB is accepted only when grey."""
     im = _open_mask(data, name)
-    mode, arr = im.mode, np.asarray(im)
+    mode, arr = im.mode, np.array(im)  # a writable copy: callers may edit masks in place
     if mode in ("L", "P"):
         return np.ascontiguousarray(arr, dtype=np.uint8)
     if mode == "1":
