@@ -66,7 +66,7 @@ class CheckReport:
             "turns": {str(k): v for k, v in sorted(self.turns.items())},
             "sizes": dict(self.sizes.most_common()),
             "encodings": {k: dict(v.most_common()) for k, v in self.encodings.items()},
-            "errors": list(self.errors),
+            "errors": list(dict.fromkeys(self.errors)),  # a broken shard is reported by every split
             "warnings": list(self.warnings),
         }
 
