@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -70,6 +71,8 @@ def check_dataset(dataset: str, root: str, splits: list[str] | None = None,
     from .progress import track
 
     cls = lookup(DATASETS, dataset)
+    if not Path(root).exists():
+        raise DataError(str(root), "dataset root does not exist")
     available = cls.splits(root)
     if not available:
         raise BenchError(f"{root}: no split of the {dataset} layout found")

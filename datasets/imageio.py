@@ -29,7 +29,7 @@ def decode_label_mask(data: bytes, name: str) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as im:
             im.load()
             mode = im.mode
-            arr = np.asarray(im)
+            arr = np.array(im)  # a writable copy: callers may edit masks in place
     except (OSError, SyntaxError, ValueError) as exc:
         raise DataError(name, f"unreadable or truncated mask file ({exc})") from None
     if mode in ("L", "P"):
