@@ -4,7 +4,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterator, Sequence
 
 from .progress import track
@@ -24,7 +24,8 @@ def chunked(items: Sequence, workers: int) -> list[Sequence]:
 def run_chunks(fn: Callable[[Sequence], Any], items: Sequence, workers: int | None,
                init: Callable[..., None], initargs: tuple, description: str,
                progress: bool = True) -> Iterator[Any]:
-    """Yield `fn(chunk)` for chunks of `items`, in completion order. `init(*initargs)` sets up
+    """Yield `fn(chunk)` for chunks of `items` in order (so that merged floating-point sums do not
+    depend on which worker finished first). `init(*initargs)` sets up
     each worker process (or this process when `workers` <= 1 or there is little work)."""
     workers = default_workers() if workers is None else workers
     if workers <= 1 or len(items) < 32:
@@ -36,5 +37,5 @@ def run_chunks(fn: Callable[[Sequence], Any], items: Sequence, workers: int | No
     ctx = mp.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=init, initargs=initargs) as pool:
         futures = [pool.submit(fn, chunk) for chunk in chunked(items, workers)]
-        for future in track(as_completed(futures), description, total=len(futures), enabled=progress):
+        for future in track(futures, description, total=len(futures), enabled=progress):
             yield future.result()

@@ -116,12 +116,15 @@ def score_predictions(pred_path: str | os.PathLike, dataset: str, root: str | os
     if distortion is not None and manifest_distortion is not None and canonical(distortion) != canonical(manifest_distortion):
         preds.problems.append(f"{preds.where('manifest.json')}: made under distortion '{manifest_distortion}', "
                               f"scored as '{distortion}'")
-    if preds.problems:
-        raise PredictionsError(pred_path, preds.problems)
+    if preds.task == "semantic" and set(preds.generators) != set(adapter.generators):
+        raise PredictionsError(pred_path, preds.problems)  # class ids cannot be mapped: nothing to decode
     distortion = canonical(distortion if distortion is not None else manifest_distortion)
 
+    # With structural problems (missing/extra ids, bad scores) the images present are still
+    # decoded, so that one run reports every problem.
     init = (adapter, preds, policy, class_lut(preds, adapter.generators))
-    items = [(r.image_id, r) for r in adapter.records]
+    present = set(preds.ids) if preds.task != "detection" else None
+    items = [(r.image_id, r) for r in adapter.records if present is None or r.image_id in present]
     detection = preds.task == "detection"
     total = None if detection else make_evaluator(preds.task, adapter.generators, policy)
     rows: list[tuple[str, int, float]] = []
@@ -135,8 +138,8 @@ def score_predictions(pred_path: str | os.PathLike, dataset: str, root: str | os
             total.merge(Evaluator.from_state_dict(payload))
         problems += chunk_problems
         digests += chunk_digests
-    if problems:
-        raise PredictionsError(pred_path, sorted(problems))
+    if preds.problems or problems:
+        raise PredictionsError(pred_path, preds.problems + sorted(problems))
 
     if detection:
         metrics, breakdowns, frame, warnings = _detection(rows, policy)
