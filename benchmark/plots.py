@@ -127,7 +127,7 @@ def plot_confusion(result: Mapping, out: str | os.PathLike, where: str = "result
     counts = np.array(conf["counts"], float)
     share = counts / np.maximum(counts.sum(1, keepdims=True), 1)
     n_rows, n_cols = share.shape
-    fig, (ax,) = _figure(1, width=1.2 + 0.7 * n_cols, height=1.0 + 0.6 * n_rows)
+    fig, (ax,) = _figure(1, width=max(4.5, 2.0 + 0.7 * n_cols), height=max(3.5, 1.8 + 0.6 * n_rows))
     im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(n_cols), conf["cols"], rotation=45, ha="right")
     ax.set_yticks(range(n_rows), conf["rows"])
@@ -137,7 +137,7 @@ def plot_confusion(result: Mapping, out: str | os.PathLike, where: str = "result
                     color="white" if share[i, j] > 0.6 else "black")
     ax.set_xlabel("predicted class")
     ax.set_ylabel("GT generator")
-    ax.set_title(f"{label(result.get('method'))}: share of each generator's edited pixels")
+    ax.set_title(f"{label(result.get('method'))}\nshare of each GT generator's edited pixels", fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.046)
     return _save(fig, out)
 
