@@ -19,7 +19,7 @@ from benchmark.errors import DataError
 from benchmark.registry import DATASETS
 
 from .base import BaseAdapter
-from .imageio import decode_image, decode_label_mask
+from .imageio import decode_image, decode_label_mask, image_encoding
 from .sample import Sample
 from .stores import DirStore, ZipStore
 
@@ -141,7 +141,8 @@ class DiffSeg30k(BaseAdapter):
         (image_name, mask_name), (image_bytes, mask_bytes) = self._names(record), self._bytes(record, image=True)
         image = decode_image(image_bytes, image_name)
         mask = decode_label_mask(mask_bytes, mask_name)
-        sample = self.make_sample(record.image_id, image, mask, mask_name, {"source": image_name})
+        sample = self.make_sample(record.image_id, image, mask, mask_name,
+                                  {"source": image_name, "encoding": image_encoding(image_bytes)})
         # Later turns may hide earlier ones completely: this counts the turns still visible.
         sample.meta["turns"] = len(sample.generators)
         return sample

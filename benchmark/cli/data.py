@@ -31,6 +31,9 @@ def add_parser(sub) -> None:
     check.add_argument("--root", required=True, help="dataset folder, archive or shard")
     check.add_argument("--split", action="append", help="split to check (repeatable; default: all found)")
     check.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    check.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="options",
+                       help="adapter option, e.g. setup=A (dolos), preset=thesis-celebahq or "
+                            "sources=CelebAHQ,ADE20K (semitruths); repeatable")
     check.set_defaults(func=run_check)
 
     export = cmds.add_parser("export", formatter_class=RichHelpFormatter,
@@ -72,7 +75,8 @@ def run_export(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from benchmark.datacheck import check_dataset
 
-    report = check_dataset(args.dataset, args.root, args.split, progress=not args.json)
+    report = check_dataset(args.dataset, args.root, args.split, progress=not args.json,
+                           **parse_options(args.options))
     result = report.to_json()
     if args.json:
         json.dump(result, sys.stdout, indent=2)
@@ -86,6 +90,21 @@ def run_check(args: argparse.Namespace) -> int:
         err.print(f"[bold red]{len(result['errors'])} broken sample(s)[/]")
         return 1
     return 0
+
+
+def parse_options(pairs: list[str]) -> dict:
+    """`KEY=VALUE` adapter options: true/false are booleans, commas make lists."""
+    from benchmark.errors import BenchError
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BenchError(f"--set expects KEY=VALUE, got '{pair}'")
+        low = value.lower()
+        options[key] = True if low == "true" else False if low == "false" else (
+            value.split(",") if "," in value else value)
+    return options
 
 
 def print_report(result: dict) -> None:
