@@ -114,3 +114,11 @@ def test_bad_inputs_raise_bench_error_naming_the_image():
     evb.add("ok", gt, np.zeros((4, 4), np.float32))
     with pytest.raises(BenchError, match="ok.*twice"):
         evb.add("ok", gt, np.zeros((4, 4), np.float32))
+
+
+def test_huge_image_fallback_counts_match(monkeypatch):
+    import benchmark.metrics.confusion as confusion
+    _, gt, pred = next(random_pairs(4))
+    fast = count_confusion(gt, pred, 4)
+    monkeypatch.setattr(confusion, "_FLOAT32_EXACT", 1)   # force the bincount path used above 2**24 pixels
+    assert (count_confusion(gt, pred, 4) == fast).all()

@@ -24,28 +24,47 @@ def boundary_counts(gt_mask: np.ndarray, pred_mask: np.ndarray, theta: float,
                     ignore: np.ndarray | None = None) -> tuple[int, int, int, int]:
     """(pred boundary matched, pred boundary total, GT boundary matched, GT boundary total) for one class.
 
-    A boundary pixel is matched when the Euclidean distance to the other boundary is < theta. All work
-    happens in the bounding box of both masks (+1 px so the erosion sees the true neighbours):
-    every boundary pixel lies inside it, so distances to the nearest one are exact there.
+    A boundary pixel is matched when the Euclidean distance to the other boundary is < theta. Both
+    distance transforms run only in the GT box grown by ceil(theta): every GT boundary pixel and every
+    predicted boundary pixel that can be within theta of one lies inside it, so the test is exact.
     """
-    union = (gt_mask | pred_mask).view(np.uint8)
-    x, y, w, h = cv2.boundingRect(union)
-    if w == 0:
-        return 0, 0, 0, 0
-    H, W = union.shape
-    y0, x0, y1, x1 = max(y - 1, 0), max(x - 1, 0), min(y + h + 1, H), min(x + w + 1, W)
-    # Where the crop meets the image edge, erosion's zero padding makes the image border a boundary.
-    crop = (slice(y0, y1), slice(x0, x1))
-    bg = boundary_map(np.ascontiguousarray(gt_mask[crop]))
-    bp = boundary_map(np.ascontiguousarray(pred_mask[crop]))
-    if ignore is not None:
-        bp &= ~ignore[crop]
-    n_bg, n_bp = int(np.count_nonzero(bg)), int(np.count_nonzero(bp))
+    gt_box, pred_box = _bbox(gt_mask), _bbox(pred_mask)
+    bp_all = _boundary_in(pred_mask, pred_box, ignore)
+    n_bp = int(np.count_nonzero(bp_all)) if bp_all is not None else 0
+    bg = _boundary_in(gt_mask, gt_box, None)
+    n_bg = int(np.count_nonzero(bg)) if bg is not None else 0
     if n_bg == 0 or n_bp == 0:
         return 0, n_bp, 0, n_bg
-    near_gt = _distance_to(bg) < theta
-    near_pred = _distance_to(bp) < theta
-    return int(np.count_nonzero(near_gt & bp)), n_bp, int(np.count_nonzero(near_pred & bg)), n_bg
+    r = math.ceil(theta)
+    H, W = gt_mask.shape
+    y0, y1, x0, x1 = gt_box
+    box = (max(y0 - r, 0), min(y1 + r, H), max(x0 - r, 0), min(x1 + r, W))
+    bg = _boundary_in(gt_mask, box, None)
+    bp = _boundary_in(pred_mask, box, ignore)
+    if not bp.any():
+        return 0, n_bp, 0, n_bg
+    matched_pred = int(np.count_nonzero(bp & (_distance_to(bg) < theta)))
+    matched_gt = int(np.count_nonzero(bg & (_distance_to(bp) < theta)))
+    return matched_pred, n_bp, matched_gt, n_bg
+
+
+def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
+    return (y, y + h, x, x + w) if w else None
+
+
+def _boundary_in(mask: np.ndarray, box: tuple[int, int, int, int] | None, ignore: np.ndarray | None) -> np.ndarray | None:
+    """Boundary of the full-image mask, restricted to `box` (eroded with a 1-px margin so it is exact)."""
+    if box is None:
+        return None
+    H, W = mask.shape
+    y0, y1, x0, x1 = box
+    my0, my1, mx0, mx1 = max(y0 - 1, 0), min(y1 + 1, H), max(x0 - 1, 0), min(x1 + 1, W)
+    # Where the margin meets the image edge, erosion's zero padding makes the image border a boundary.
+    b = boundary_map(np.ascontiguousarray(mask[my0:my1, mx0:mx1]))[y0 - my0: y1 - my0, x0 - mx0: x1 - mx0]
+    if ignore is not None:
+        b &= ~ignore[y0:y1, x0:x1]
+    return b
 
 
 def _distance_to(boundary: np.ndarray) -> np.ndarray:

@@ -1,20 +1,42 @@
 """Per-image counting: confusion matrices by bincount, and the reductions that read them."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 IGNORE = 255
+_FLOAT32_EXACT = 1 << 24  # cv2.calcHist counts in float32: exact below 2**24 pixels per image
+
+
+def edited_mask(gt: np.ndarray) -> np.ndarray:
+    """GT ids 1..254 (uint8 wrap-around sends 0 to 255, so one comparison does it)."""
+    return (gt - np.uint8(1)) < np.uint8(IGNORE - 1)
+
+
+def histogram(values: np.ndarray, n_bins: int, upper: float | None = None, mask: np.ndarray | None = None) -> np.ndarray:
+    """Exact int64 counts of uint8/uint16/float32 values in n_bins equal bins over [0, upper or n_bins).
+
+    cv2.calcHist is ~3x np.bincount and needs no index array; it counts in float32, so very large
+    images fall back to bincount.
+    """
+    upper = float(n_bins) if upper is None else upper
+    if values.size >= _FLOAT32_EXACT:
+        flat = values.reshape(-1) if mask is None else values[mask.view(bool)]
+        idx = np.minimum((flat * (n_bins / upper)).astype(np.int64), n_bins - 1)
+        return np.bincount(idx, minlength=n_bins)
+    hist = cv2.calcHist([values], [0], None if mask is None else mask.view(np.uint8), [n_bins], [0, upper])
+    return np.rint(hist.reshape(-1)).astype(np.int64)
 
 
 def count_confusion(gt: np.ndarray, pred: np.ndarray, n_pred: int) -> np.ndarray:
     """Pixel counts (256, n_pred): row = GT label id (row 255 = ignored pixels), column = predicted class.
 
-    One bincount over `gt * n_pred + pred` in uint16, no boolean masks and no float copies.
+    One histogram of `gt * n_pred + pred` in uint16: no boolean masks and no float copies.
     """
     code = gt.astype(np.uint16)
     code *= n_pred
     code += pred
-    return np.bincount(code.reshape(-1), minlength=256 * n_pred).reshape(256, n_pred)
+    return histogram(code, 256 * n_pred).reshape(256, n_pred)
 
 
 def iou_per_class(conf: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import BenchError
 from .boundary import boundary_counts, tolerance_pixels
-from .confusion import IGNORE, count_confusion
+from .confusion import IGNORE, count_confusion, edited_mask
 from .image_score import image_score_from_map
 from .pixel_histogram import auc_from_histogram, best_f1_from_histogram, probability_histogram
 from .policy import Policy
@@ -25,11 +25,6 @@ class ImageCounts:
     pixel_auc: float            # binary task, edited images only; NaN otherwise
     f1_oracle: float
     histogram: np.ndarray | None  # (2, BINS) for the pooled pixel AUC, binary task only
-
-
-def edited_mask(gt: np.ndarray) -> np.ndarray:
-    """GT ids 1..254 (uint8 wrap-around sends 0 to 255, so one comparison does it)."""
-    return (gt - np.uint8(1)) < np.uint8(IGNORE - 1)
 
 
 def band_ignored(gt: np.ndarray, band: tuple[int, int]) -> np.ndarray:

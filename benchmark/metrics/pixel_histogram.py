@@ -3,22 +3,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .confusion import IGNORE
+from .confusion import edited_mask, histogram
 from .ranking import cumulative_from_histograms, roc_auc_from_cumulative
 
 BINS = 10_000  # probability grid 1e-4: uint8 (1/255) and float16 maps keep every distinct level apart
 
-# GT label id -> row of the histogram: 0 unedited, 1 edited, 2 ignored (dropped).
-_ROW_OF_ID = np.ones(256, np.uint16)
-_ROW_OF_ID[0], _ROW_OF_ID[IGNORE] = 0, 2
-
-
 def probability_histogram(gt: np.ndarray, prob: np.ndarray) -> np.ndarray:
-    """(2, BINS) counts of unedited / edited pixels per probability bin; ignored pixels are dropped."""
-    code = (prob * BINS).astype(np.int32).reshape(-1)
-    np.minimum(code, BINS - 1, out=code)
-    code += (_ROW_OF_ID[gt.reshape(-1)] * BINS).astype(np.int32)
-    return np.bincount(code, minlength=3 * BINS)[: 2 * BINS].reshape(2, BINS)
+    """(2, BINS) counts of unedited / edited pixels per probability bin [k/BINS, (k+1)/BINS); ignored dropped."""
+    prob = prob if prob.dtype == np.float32 else prob.astype(np.float32)
+    # One extra bin so that p == 1.0 (outside calcHist's open upper end) is counted, then folded in.
+    out = np.empty((2, BINS), np.int64)
+    for row, mask in enumerate((gt == 0, edited_mask(gt))):
+        h = histogram(prob, BINS + 1, (BINS + 1) / BINS, mask)
+        out[row] = h[:BINS]
+        out[row, -1] += h[BINS]
+    return out
 
 
 def auc_from_histogram(hist: np.ndarray) -> float:
