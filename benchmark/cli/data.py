@@ -12,7 +12,7 @@ from rich_argparse import RichHelpFormatter
 
 
 def add_parser(sub) -> None:
-    data = sub.add_parser("data", help="make demo data, check datasets", formatter_class=RichHelpFormatter)
+    data = sub.add_parser("data", help="make demo data, check datasets, export splits", formatter_class=RichHelpFormatter)
     cmds = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
 
     demo = cmds.add_parser("demo", formatter_class=RichHelpFormatter,
