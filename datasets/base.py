@@ -51,6 +51,12 @@ class BaseAdapter:
     def find_generators(self) -> list[str]:
         return list(self.default_generators)
 
+    def load_mask(self, record: Any) -> tuple[np.ndarray, dict]:
+        """The label mask and meta of a record. Scoring needs no pixels of the image: adapters
+        that store masks apart override this to skip decoding the image."""
+        sample = self.load(record)
+        return sample.mask, sample.meta
+
     # -- shared -------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.records)
@@ -70,6 +76,15 @@ class BaseAdapter:
         """Classes of the semantic task: unedited plus one per generator."""
         return len(self.generators) + 1
 
+    def check_labels(self, mask: np.ndarray, mask_file: str) -> tuple[int, ...]:
+        """Return the generator ids present in `mask`; raise if one is outside the generator map."""
+        ids = generator_ids(mask)
+        if ids and ids[-1] > len(self.generators):
+            bad = [i for i in ids if i > len(self.generators)]
+            raise DataError(mask_file, f"label id {bad[0]} is outside the generator map "
+                                       f"(1..{len(self.generators)}: {', '.join(self.generators)})")
+        return ids
+
     def make_sample(self, image_id: str, image: np.ndarray, mask: np.ndarray, mask_file: str,
                     meta: dict | None = None, unmasked_generator: int | None = None) -> Sample:
         """Validate a decoded pair against the generator map and wrap it as a Sample.
@@ -81,11 +96,7 @@ class BaseAdapter:
         if mask.shape != image.shape[:2]:
             raise DataError(mask_file, f"mask is {mask.shape[1]}x{mask.shape[0]} but its image is "
                                        f"{image.shape[1]}x{image.shape[0]}")
-        ids = generator_ids(mask)
-        if ids and ids[-1] > len(self.generators):
-            bad = [i for i in ids if i > len(self.generators)]
-            raise DataError(mask_file, f"label id {bad[0]} is outside the generator map "
-                                       f"(1..{len(self.generators)}: {', '.join(self.generators)})")
+        ids = self.check_labels(mask, mask_file)
         if unmasked_generator is not None:
             ids = (unmasked_generator,)
         return Sample(image_id=image_id, image=image, mask=mask, label=int(bool(ids)),

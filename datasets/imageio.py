@@ -18,7 +18,7 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     """Decode any 8-bit image file to uint8 RGB HxWx3 (cv2 is about twice as fast as PIL on PNG)."""
     buf = np.frombuffer(data, np.uint8)
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if len(buf) else None
-    if img is None or _png_truncated(data):
+    if img is None or png_truncated(data):
         raise DataError(name, "unreadable or truncated image file")
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
@@ -105,6 +105,6 @@ def _open_mask(data: bytes, name: str) -> Image.Image:
         raise DataError(name, f"unreadable or truncated mask file ({exc})") from None
 
 
-def _png_truncated(data: bytes) -> bool:
+def png_truncated(data: bytes) -> bool:
     """cv2 decodes some truncated PNGs without complaint; a PNG must end with its IEND chunk."""
     return data[:8] == b"\x89PNG\r\n\x1a\n" and data.rstrip(b"\x00")[-8:-4] != b"IEND"
