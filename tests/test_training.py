@@ -11,7 +11,7 @@ from benchmark.training.checkpoint import load_own_checkpoint
 from benchmark.training.config import load_config
 from benchmark.training.runner import train
 
-from diffseg_fixture import write_diffseg
+from learnable_diffseg import write_diffseg
 
 
 @pytest.fixture(scope="module")

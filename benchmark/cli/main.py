@@ -10,9 +10,9 @@ from rich_argparse import RichHelpFormatter
 from benchmark import __version__
 from benchmark.errors import BenchError
 
-from . import data, train
+from . import data, pack, plot, score, table, train
 
-GROUPS = [data, train]
+GROUPS = [data, train, pack, score, table, plot]
 stderr = Console(stderr=True)
 
 
