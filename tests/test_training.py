@@ -2,10 +2,12 @@
 import json
 from pathlib import Path
 
+import albumentations as A
 import pytest
 import torch
 
 from benchmark.cli.main import main
+from benchmark.datasets.torch_dataset import SegmentationDataset
 from benchmark.errors import BenchError
 from benchmark.training.checkpoint import load_own_checkpoint
 from benchmark.training.config import load_config
@@ -44,16 +46,25 @@ def test_seeded_runs_are_identical(root, tmp_path):
     assert losses(tmp_path / "c") != la  # a different task really trains differently
 
 
-def test_resume_after_interruption(root, tmp_path):
+def test_resume_after_interruption(root, tmp_path, monkeypatch):
+    loaded = []  # (training item?, index) of every sample read
+    original = SegmentationDataset.__getitem__
+    monkeypatch.setattr(SegmentationDataset, "__getitem__",
+                        lambda self, i: loaded.append((isinstance(self.transforms.transforms[-1], A.HorizontalFlip), i)) or original(self, i))
     work = tmp_path / "run"
     first = train(config(), "diffseg", str(root), work_dir=str(work), progress=False)
+    order = [i for is_train, i in loaded if is_train]
     with pytest.raises(BenchError, match="--resume"):
         train(config(), "diffseg", str(root), work_dir=str(work), progress=False)
     # as if killed between the checkpoints of iterations 2 and 4
     Path(first["last_checkpoint"]).unlink()
     (work / "last_checkpoint").write_text(str(work / "iter_2.pth"))
+    loaded.clear()
     resumed = train(config(), "diffseg", str(root), work_dir=str(work), resume=True, progress=False)
     assert resumed["iters"] == 4
+    # iterations 3-4 see the samples the uninterrupted run saw; trained batches are not re-read
+    assert [i for is_train, i in loaded if is_train] == order[4:]
+    assert len(loaded) == 4 + 4  # plus the validation at iteration 4
     checkpoint = load_own_checkpoint(resumed["last_checkpoint"])
     assert checkpoint["meta"]["iter"] == 4
     log = next(p for p in sorted(work.glob("*/*.log")) if "resumed" in p.read_text())

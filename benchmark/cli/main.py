@@ -10,9 +10,9 @@ from rich_argparse import RichHelpFormatter
 from benchmark import __version__
 from benchmark.errors import BenchError
 
-from . import data, pack, plot, score, table, train
+from . import data, pack, plot, predict, score, table, train
 
-GROUPS = [data, train, pack, score, table, plot]
+GROUPS = [data, train, predict, pack, score, table, plot]
 stderr = Console(stderr=True)
 
 

@@ -10,8 +10,9 @@ optim_wrapper = dict(
 # `end` of each scheduler defaults to max_iters, so --max-iters rescales the schedule.
 param_scheduler = [dict(type="PolyLR", power=0.9, eta_min=1e-4, by_epoch=False)]
 train_cfg = dict(max_iters=30000, val_interval=2000)
-# Checkpoint selection uses the validation split only: the best validation mIoU is kept as best_*.pth.
-checkpoint = dict(interval=2000, max_keep=2, select="mIoU", rule="greater")
+# Checkpoint selection uses the validation split only: the best validation `miou` (bench score's
+# metric: foreground classes, background excluded) is kept as best_*.pth.
+checkpoint = dict(interval=2000, max_keep=2, select="miou", rule="greater")
 log_interval = 50
 seed = 0
 sync_bn = None  # "torch" converts BatchNorm to SyncBatchNorm under torchrun

@@ -1,5 +1,7 @@
-"""Progress display for training runs (rank 0 only)."""
+"""Training hooks: a progress display (rank 0 only) and fast resuming."""
 from __future__ import annotations
+
+import itertools
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
@@ -8,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 
 class RichProgressHook(Hook):
-    """A rich progress bar over training iterations, with the latest loss and validation mIoU."""
+    """A rich progress bar over training iterations, with the latest loss and validation miou."""
 
     priority = "VERY_LOW"
 
@@ -33,10 +35,46 @@ class RichProgressHook(Hook):
                                  description=f"train loss {loss:.4f}{self.last_val}")
 
     def after_val_epoch(self, runner, metrics=None) -> None:
-        if metrics and "val/mIoU" in metrics:
-            self.last_val = f"  val mIoU {metrics['val/mIoU']:.4f}"
+        if metrics and "val/miou" in metrics:
+            self.last_val = f"  val miou {metrics['val/miou']:.4f}"
 
     def after_train(self, runner) -> None:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+
+class _Advanced:
+    """Yields nothing for the first `n` calls: the batches mmengine discards when resuming."""
+
+    def __init__(self, iterator, n: int):
+        self.iterator, self.n = iterator, n
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.n:
+            self.n -= 1
+            return None
+        return next(self.iterator)
+
+
+class FastResumeHook(Hook):
+    """On resume, mmengine 0.10.7 loads and throws away every batch already trained (hours of
+    decoding late in a 30k-iteration run). This moves the infinite sampler past those indices
+    instead, so the resumed run sees the same sample order without reading them."""
+
+    priority = "VERY_HIGH"
+
+    def before_train_epoch(self, runner) -> None:
+        from mmengine.dataset import InfiniteSampler
+        from mmengine.runner.loops import _InfiniteDataloaderIterator
+
+        loop = runner.train_loop
+        sampler = loop.dataloader.sampler
+        if loop.iter == 0 or not isinstance(sampler, InfiniteSampler):
+            return
+        seen = loop.iter * loop.dataloader.batch_size
+        sampler.indices = itertools.islice(sampler._indices_of_rank(), seen, None)
+        loop.dataloader_iterator = _Advanced(_InfiniteDataloaderIterator(loop.dataloader), loop.iter)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+import albumentations as A
 import torch
 from mmengine.config import Config
 from mmengine.dist import is_main_process
@@ -20,15 +21,15 @@ from mmengine.runner import set_random_seed
 
 import benchmark.baselines  # noqa: F401  (registers the baselines)
 import benchmark.datasets  # noqa: F401  (registers the adapters)
-from benchmark.datasets.torch_dataset import SegmentationDataset
+from benchmark.datasets.torch_dataset import SegmentationDataset, default_transforms
 from benchmark.errors import BenchError
 from benchmark.registry import BASELINES, DATASETS, lookup
 
 from .checkpoint import BenchRunner
 from .data import SubsetWithMeta
 from .generator_split import kept_indices, resolve_generators
-from .hooks import RichProgressHook
-from .iou_metric import IoUMetric
+from .hooks import FastResumeHook, RichProgressHook
+from .val_metric import EvaluatorMetric
 
 RUN_FILE = "run.json"
 # mmengine keys its logger and visualizer singletons by experiment name, which defaults to the
@@ -51,6 +52,17 @@ def build_model(model_cfg: dict) -> torch.nn.Module:
     """Instantiate a baseline from a config's `model` dict (which carries num_classes once trained)."""
     lookup(BASELINES, model_cfg["type"])
     return BASELINES.build(dict(model_cfg))
+
+
+def train_transforms(data_cfg) -> A.Compose | None:
+    """Resize to `size`, then (with `crop`) a random crop: the network trains on native-resolution
+    patches, where low-level edit traces survive, at a fraction of the full image's cost."""
+    crop = data_cfg.get("crop")
+    if not crop:
+        return None
+    transforms = default_transforms(data_cfg.size, train=True)
+    transforms.transforms.insert(1, A.RandomCrop(crop, crop))
+    return A.Compose(transforms.transforms)
 
 
 def prepare(cfg: Config, dataset: str, root: str, task: str, train_generators: Sequence[str] | None = None,
@@ -83,7 +95,8 @@ def prepare(cfg: Config, dataset: str, root: str, task: str, train_generators: S
         if not keep:
             raise BenchError(f"{root}: no '{adapter.split}' image is free of the held-out editors "
                              f"({', '.join(holdout)})")
-        base = SegmentationDataset(adapter, cfg.data.size, task, train=train, seed=seed)
+        base = SegmentationDataset(adapter, cfg.data.size, task, train=train, seed=seed,
+                                   transforms=train_transforms(cfg.data) if train else None)
         return SubsetWithMeta(base, keep, meta, seed)
 
     return subset(train_adapter, True), (subset(val_adapter, False) if val_adapter is not None else None)
@@ -103,7 +116,7 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
     if val_set is not None:
         val = dict(val_dataloader=dict(dataset=val_set, batch_size=cfg.data.val_batch_size,
                                        sampler=dict(type="DefaultSampler", shuffle=False), **loader),
-                   val_evaluator=[IoUMetric(cfg.model.num_classes)], val_cfg=dict(type="ValLoop"))
+                   val_evaluator=[EvaluatorMetric(cfg.run.task, cfg.run.classes)], val_cfg=dict(type="ValLoop"))
     on_cuda = torch.cuda.is_available()
     if cfg.get("sync_bn") and not on_cuda:
         raise BenchError("sync_bn: SyncBatchNorm only works on CUDA devices; drop it for CPU training")
@@ -120,7 +133,7 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
         default_hooks=dict(timer=IterTimerHook(), logger=LoggerHook(interval=cfg.log_interval, log_metric_by_epoch=False),
                            param_scheduler=ParamSchedulerHook(), checkpoint=checkpoint_hook,
                            sampler_seed=DistSamplerSeedHook()),
-        custom_hooks=[RichProgressHook(progress)],
+        custom_hooks=[FastResumeHook(), RichProgressHook(progress)],
         log_processor=dict(by_epoch=False),
         launcher="pytorch" if distributed() else "none",
         env_cfg=dict(cudnn_benchmark=on_cuda, dist_cfg=dict(backend="nccl" if on_cuda else "gloo")),

@@ -1,0 +1,88 @@
+"""`bench predict`: run a trained checkpoint over a dataset split (optionally distorted) and write
+the predictions format (masks at the network's resolution: the scorer resizes them to the GT)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from torch.utils.data import DataLoader
+
+from benchmark.errors import BenchError
+
+def load_trained(checkpoint: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, Config]:
+    """The model of a `bench train` checkpoint in eval mode, and the run's config (`cfg.run` holds
+    task, classes, generators and the cross-generator selection)."""
+    from benchmark.training.checkpoint import load_own_checkpoint
+    from benchmark.training.runner import build_model
+
+    ckpt = load_own_checkpoint(checkpoint)
+    text = ckpt.get("meta", {}).get("cfg")
+    if not text:
+        raise BenchError(f"{checkpoint}: no training config inside (not written by bench train)")
+    cfg = Config.fromstring(text, file_format=".py")
+    if "run" not in cfg:
+        raise BenchError(f"{checkpoint}: the config inside lacks the run record of bench train")
+    model = build_model(cfg.model)
+    state = {k.removeprefix("module."): v for k, v in ckpt["state_dict"].items()}
+    model.load_state_dict(state)
+    return model.to(device).eval(), cfg
+
+
+def predict_split(checkpoint: str | os.PathLike, dataset: str, root: str | os.PathLike, split: str,
+                  out: str | os.PathLike, distortion: str | None = None, seed: int = 0,
+                  batch_size: int = 8, workers: int = 0, device: str | None = None,
+                  progress: bool = True) -> Path:
+    """Write predictions of `checkpoint` on `split` (distorted by `distortion`, seeded per image as
+    `bench data export` does) to the folder or `.zip` `out`; return its path."""
+    import benchmark.datasets  # noqa: F401  (registers the adapters)
+    from benchmark.datasets.torch_dataset import SegmentationDataset
+    from benchmark.distortions import apply_distortion, image_seed
+    from benchmark.distortions.base import canonical
+    from benchmark.predictions.format import write_predictions
+    from benchmark.progress import track
+    from benchmark.registry import DATASETS, lookup
+
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BenchError(f"{out}: already exists (nothing is overwritten; pick a new path)")
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    model, cfg = load_trained(checkpoint, device)
+    run = cfg.run
+    adapter = lookup(DATASETS, dataset)(root, split=split)
+    if run.task == "semantic" and list(adapter.generators) != list(run.generators):
+        raise BenchError(f"{root}: generator map {adapter.generators} differs from the one the checkpoint "
+                         f"was trained with {list(run.generators)}")
+    spec = canonical(distortion)
+    ids = adapter.ids
+
+    def distort(image: np.ndarray, index: int) -> np.ndarray:
+        return apply_distortion(spec, image, image_seed(ids[index], seed))
+
+    data = SegmentationDataset(adapter, run.size, run.task, train=False,
+                               distortion=None if spec == "clean" else distort)
+    loader = DataLoader(data, batch_size=batch_size, num_workers=workers)
+    scores: dict[str, float] = {}
+
+    @torch.inference_mode()
+    def masks():
+        # Streamed into the writer, which stores scores.csv after the last mask: `scores` is
+        # complete by then, and no split's worth of maps is ever held in memory.
+        batches = track(loader, f"predicting {len(data)} images ({spec})", total=len(loader), enabled=progress)
+        for batch in batches:
+            output = model(model.data_preprocessor({"inputs": batch["inputs"]})["inputs"])
+            probs = output["probs"].float().cpu()
+            maps = (1 - probs[:, 0]).clamp(0, 1).numpy() if run.task == "binary" else probs.argmax(1).to(torch.uint8).numpy()
+            for image_id, m, s in zip(batch["image_id"], maps, output["score"].float().cpu().tolist()):
+                scores[image_id] = s
+                yield image_id, m
+
+    extra = {"distortion": spec, "baseline": cfg.model.type, "train_generators": list(run.train_generators),
+             "holdout_generators": list(run.holdout_generators), "size": run.size,
+             "score_rule": cfg.model.get("score_rule", "max"), "checkpoint": str(checkpoint)}
+    method = f"{cfg.model.type}" + (f"-{cfg.model.encoder}" if "encoder" in cfg.model else
+                                    f"-{cfg.model.backbone}" if "backbone" in cfg.model else "")
+    return write_predictions(out, run.task, dataset, adapter.split, list(adapter.generators), method,
+                             masks=masks(), scores=scores, extra_manifest=extra)
