@@ -8,9 +8,33 @@ from pathlib import Path
 import numpy as np
 import torch
 from mmengine.config import Config
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from benchmark.errors import BenchError
+
+
+class InferenceImages(Dataset):
+    """Images of a split, distorted at native resolution (seeded per image as `bench data export`
+    does), then resized to the network size. Masks are not read: the scorer compares predictions
+    with the untouched GT, whatever size a distortion leaves the image at."""
+
+    def __init__(self, adapter, size: int, distortion: str = "clean", seed: int = 0):
+        from benchmark.datasets.torch_dataset import default_transforms
+
+        self.adapter, self.distortion, self.seed = adapter, distortion, seed
+        self.transforms = default_transforms(size, train=False)
+
+    def __len__(self) -> int:
+        return len(self.adapter)
+
+    def __getitem__(self, index: int) -> dict:
+        from benchmark.distortions import apply_distortion, image_seed
+
+        sample = self.adapter[index]
+        image = apply_distortion(self.distortion, sample.image, image_seed(sample.image_id, self.seed))
+        image = self.transforms(image=image)["image"]
+        return {"inputs": torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))),
+                "image_id": sample.image_id}
 
 def load_trained(checkpoint: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, Config]:
     """The model of a `bench train` checkpoint in eval mode, and the run's config (`cfg.run` holds
@@ -38,8 +62,6 @@ def predict_split(checkpoint: str | os.PathLike, dataset: str, root: str | os.Pa
     """Write predictions of `checkpoint` on `split` (distorted by `distortion`, seeded per image as
     `bench data export` does) to the folder or `.zip` `out`; return its path."""
     import benchmark.datasets  # noqa: F401  (registers the adapters)
-    from benchmark.datasets.torch_dataset import SegmentationDataset
-    from benchmark.distortions import apply_distortion, image_seed
     from benchmark.distortions.base import canonical
     from benchmark.predictions.format import write_predictions
     from benchmark.progress import track
@@ -56,13 +78,7 @@ def predict_split(checkpoint: str | os.PathLike, dataset: str, root: str | os.Pa
         raise BenchError(f"{root}: generator map {adapter.generators} differs from the one the checkpoint "
                          f"was trained with {list(run.generators)}")
     spec = canonical(distortion)
-    ids = adapter.ids
-
-    def distort(image: np.ndarray, index: int) -> np.ndarray:
-        return apply_distortion(spec, image, image_seed(ids[index], seed))
-
-    data = SegmentationDataset(adapter, run.size, run.task, train=False,
-                               distortion=None if spec == "clean" else distort)
+    data = InferenceImages(adapter, run.size, spec, seed)
     loader = DataLoader(data, batch_size=batch_size, num_workers=workers)
     scores: dict[str, float] = {}
 

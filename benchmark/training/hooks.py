@@ -78,3 +78,18 @@ class FastResumeHook(Hook):
         seen = loop.iter * loop.dataloader.batch_size
         sampler.indices = itertools.islice(sampler._indices_of_rank(), seen, None)
         loop.dataloader_iterator = _Advanced(_InfiniteDataloaderIterator(loop.dataloader), loop.iter)
+
+
+class SyncBuffersHook(Hook):
+    """Without SyncBN every rank keeps its own BatchNorm running statistics: checkpoints hold rank
+    0's while each rank validates with its own, so a distributed validation would not be the
+    checkpoint's. Averaging them after every iteration, before any checkpoint or validation (BN
+    buffers are tiny next to the gradients), makes all ranks, checkpoints and validation agree."""
+
+    priority = "HIGH"
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        from mmengine.dist import all_reduce_params, is_distributed
+
+        if is_distributed():
+            all_reduce_params([b for b in runner.model.buffers() if b.is_floating_point()], op="mean")

@@ -28,7 +28,7 @@ from benchmark.registry import BASELINES, DATASETS, lookup
 from .checkpoint import BenchRunner
 from .data import SubsetWithMeta
 from .generator_split import kept_indices, resolve_generators
-from .hooks import FastResumeHook, RichProgressHook
+from .hooks import FastResumeHook, RichProgressHook, SyncBuffersHook
 from .val_metric import EvaluatorMetric
 
 RUN_FILE = "run.json"
@@ -133,7 +133,7 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
         default_hooks=dict(timer=IterTimerHook(), logger=LoggerHook(interval=cfg.log_interval, log_metric_by_epoch=False),
                            param_scheduler=ParamSchedulerHook(), checkpoint=checkpoint_hook,
                            sampler_seed=DistSamplerSeedHook()),
-        custom_hooks=[FastResumeHook(), RichProgressHook(progress)],
+        custom_hooks=[FastResumeHook(), SyncBuffersHook(), RichProgressHook(progress)],
         log_processor=dict(by_epoch=False),
         launcher="pytorch" if distributed() else "none",
         env_cfg=dict(cudnn_benchmark=on_cuda, dist_cfg=dict(backend="nccl" if on_cuda else "gloo")),

@@ -32,14 +32,14 @@ class EvaluatorMetric(BaseMetric):
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for out in data_samples:
             masks = data_batch["mask"]
-            probs = out["probs"].float()
+            probs = out["probs"].detach().float()
             if probs.shape[-2:] != masks.shape[-2:]:
                 probs = F.interpolate(probs, size=masks.shape[-2:], mode="bilinear", align_corners=False)
             probs = probs.cpu()
             preds = (1 - probs[:, 0]).numpy() if self.task == "binary" else probs.argmax(1).byte().numpy()
             for i, image_id in enumerate(data_batch["image_id"]):
                 one = Evaluator(self.task, self.class_names, self.policy, per_image=False)
-                one.add(image_id, masks[i].numpy().astype(np.uint8), preds[i], score=float(out["score"][i]))
+                one.add(image_id, masks[i].numpy().astype(np.uint8), preds[i], score=float(out["score"][i].detach()))
                 self.results.append(one.state_dict())
 
     def compute_metrics(self, results: list) -> dict[str, float]:
