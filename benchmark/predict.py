@@ -36,12 +36,26 @@ class InferenceImages(Dataset):
         return {"inputs": torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))),
                 "image_id": sample.image_id}
 
+def resolve_checkpoint(path: str | os.PathLike) -> Path:
+    """A checkpoint file, or a work dir: its best (validation-selected) checkpoint, else its last."""
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    best = sorted(path.glob("best_*.pth"), key=lambda p: p.stat().st_mtime)
+    if best:
+        return best[-1]
+    if (path / "last_checkpoint").is_file():
+        return Path((path / "last_checkpoint").read_text().strip())
+    raise BenchError(f"{path}: no checkpoint in this work dir")
+
+
 def load_trained(checkpoint: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, Config]:
     """The model of a `bench train` checkpoint in eval mode, and the run's config (`cfg.run` holds
     task, classes, generators and the cross-generator selection)."""
     from benchmark.training.checkpoint import load_own_checkpoint
     from benchmark.training.runner import build_model
 
+    checkpoint = resolve_checkpoint(checkpoint)
     ckpt = load_own_checkpoint(checkpoint)
     text = ckpt.get("meta", {}).get("cfg")
     if not text:
@@ -71,6 +85,7 @@ def predict_split(checkpoint: str | os.PathLike, dataset: str, root: str | os.Pa
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BenchError(f"{out}: already exists (nothing is overwritten; pick a new path)")
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    checkpoint = resolve_checkpoint(checkpoint)
     model, cfg = load_trained(checkpoint, device)
     run = cfg.run
     adapter = lookup(DATASETS, dataset)(root, split=split)

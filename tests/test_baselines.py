@@ -17,6 +17,7 @@ def batch(model, n=2, h=48, w=40, num_classes=2, seed=0):
 
 
 @pytest.mark.parametrize("name,kwargs", [("deeplabv3plus", dict(encoder="resnet18")),
+                                         ("deeplabv3plus", dict(encoder="resnet18", noise_residual=True)),
                                          ("fcn8s", dict(backbone="resnet18")),
                                          ("fcn8s", dict(backbone="vgg16", variant="32s"))])
 @pytest.mark.parametrize("num_classes", [2, 4])

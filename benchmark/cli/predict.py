@@ -9,7 +9,7 @@ from rich_argparse import RichHelpFormatter
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", required=True, help="a .pth written by bench train (e.g. WORK_DIR/best_*.pth)")
+    p.add_argument("--checkpoint", required=True, help="a .pth written by bench train, or its work dir (then its best checkpoint)")
     p.add_argument("--dataset", required=True, help="dataset adapter name, e.g. diffseg")
     p.add_argument("--root", required=True, help="dataset folder, archive or shard")
     p.add_argument("--split", default="validation", help="split to predict (default: validation)")

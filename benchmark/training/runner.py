@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-import albumentations as A
 import torch
 from mmengine.config import Config
 from mmengine.dist import is_main_process
@@ -21,7 +20,7 @@ from mmengine.runner import set_random_seed
 
 import benchmark.baselines  # noqa: F401  (registers the baselines)
 import benchmark.datasets  # noqa: F401  (registers the adapters)
-from benchmark.datasets.torch_dataset import SegmentationDataset, default_transforms
+from benchmark.datasets.torch_dataset import SegmentationDataset
 from benchmark.errors import BenchError
 from benchmark.registry import BASELINES, DATASETS, lookup
 
@@ -54,17 +53,6 @@ def build_model(model_cfg: dict) -> torch.nn.Module:
     return BASELINES.build(dict(model_cfg))
 
 
-def train_transforms(data_cfg) -> A.Compose | None:
-    """Resize to `size`, then (with `crop`) a random crop: the network trains on native-resolution
-    patches, where low-level edit traces survive, at a fraction of the full image's cost."""
-    crop = data_cfg.get("crop")
-    if not crop:
-        return None
-    transforms = default_transforms(data_cfg.size, train=True)
-    transforms.transforms.insert(1, A.RandomCrop(crop, crop))
-    return A.Compose(transforms.transforms)
-
-
 def prepare(cfg: Config, dataset: str, root: str, task: str, train_generators: Sequence[str] | None = None,
             holdout_generators: Sequence[str] | None = None, cache_dir: str | None = None,
             progress: bool = True) -> tuple[SubsetWithMeta, SubsetWithMeta | None]:
@@ -95,8 +83,7 @@ def prepare(cfg: Config, dataset: str, root: str, task: str, train_generators: S
         if not keep:
             raise BenchError(f"{root}: no '{adapter.split}' image is free of the held-out editors "
                              f"({', '.join(holdout)})")
-        base = SegmentationDataset(adapter, cfg.data.size, task, train=train, seed=seed,
-                                   transforms=train_transforms(cfg.data) if train else None)
+        base = SegmentationDataset(adapter, cfg.data.size, task, train=train, seed=seed)
         return SubsetWithMeta(base, keep, meta, seed)
 
     return subset(train_adapter, True), (subset(val_adapter, False) if val_adapter is not None else None)
