@@ -1,11 +1,14 @@
 """`bench data check`: load every sample of every split, list every broken file, summarise."""
 from __future__ import annotations
 
+import inspect
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from benchmark.datasets.sample import IGNORE_INDEX
 from benchmark.errors import BenchError, DataError
 
 
@@ -26,6 +29,7 @@ class CheckReport:
     areas: list[float] = field(default_factory=list)
     turns: Counter = field(default_factory=Counter)
     sizes: Counter = field(default_factory=Counter)
+    encodings: dict[str, Counter] = field(default_factory=lambda: {"real": Counter(), "edited": Counter()})
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -36,9 +40,12 @@ class CheckReport:
         stats.real += 1 - sample.label
         self.pixels += np.bincount(sample.mask.ravel(), minlength=256)
         self.sizes[f"{sample.image.shape[1]}x{sample.image.shape[0]}"] += 1
+        if "encoding" in sample.meta:
+            self.encodings["edited" if sample.label else "real"][sample.meta["encoding"]] += 1
         if sample.label:
-            self.areas.append(sample.edited_fraction)
             self.turns[len(sample.generators)] += 1
+            if (sample.mask != IGNORE_INDEX).any():  # fully generated images have no edited area
+                self.areas.append(sample.edited_fraction)
 
     def to_json(self) -> dict:
         total = max(int(self.pixels.sum()), 1)
@@ -58,7 +65,8 @@ class CheckReport:
             },
             "turns": {str(k): v for k, v in sorted(self.turns.items())},
             "sizes": dict(self.sizes.most_common()),
-            "errors": list(self.errors),
+            "encodings": {k: dict(v.most_common()) for k, v in self.encodings.items()},
+            "errors": list(dict.fromkeys(self.errors)),  # a broken shard is reported by every split
             "warnings": list(self.warnings),
         }
 
@@ -70,6 +78,13 @@ def check_dataset(dataset: str, root: str, splits: list[str] | None = None,
     from .progress import track
 
     cls = lookup(DATASETS, dataset)
+    if not Path(root).exists():
+        raise DataError(str(root), "dataset root does not exist")
+    known = inspect.signature(cls.__init__).parameters
+    unknown = [k for k in adapter_args if k not in known or k in ("self", "root", "split")]
+    if unknown:
+        options = [k for k in known if k not in ("self", "root", "split")]
+        raise BenchError(f"{dataset} has no option {unknown[0]} (options: {', '.join(options)})")
     available = cls.splits(root)
     if not available:
         raise BenchError(f"{root}: no split of the {dataset} layout found")
@@ -84,9 +99,40 @@ def check_dataset(dataset: str, root: str, splits: list[str] | None = None,
             report = CheckReport(dataset, str(root), adapter.generators)
         report.splits[split] = SplitStats()
         report.errors += [str(p) for p in adapter.problems]
+        report.warnings += [w for w in adapter.warnings if w not in report.warnings]
         for record in track(adapter.records, f"checking {split}", enabled=progress):
             try:
                 report.add(split, adapter.load(record))
             except DataError as exc:
                 report.errors.append(str(exc))
+    for audit in AUDITS:
+        report.warnings += audit(report)
     return report
+
+
+def polarity_warnings(report: CheckReport) -> list[str]:
+    """Local edits cover a minority of the image; a majority marked edited means 0/1 are swapped."""
+    if not report.areas:
+        return []
+    median = float(np.median(report.areas))
+    if median <= 0.5:
+        return []
+    return [f"masks look inverted: the median edited image has {median:.0%} of its pixels marked edited "
+            "(edited must be >= 1, untouched 0; check the mask polarity)"]
+
+
+def encoding_warnings(report: CheckReport) -> list[str]:
+    """Real and edited images stored in different formats or JPEG qualities let a detector learn
+    the file format instead of the edit."""
+    real, edited = report.encodings["real"], report.encodings["edited"]
+    if not real or not edited:
+        return []
+    (r, nr), (e, ne) = real.most_common(1)[0], edited.most_common(1)[0]
+    if r == e:
+        return []
+    return [f"file format shortcut: real images are mostly {r} ({nr / sum(real.values()):.0%}) but edited "
+            f"images mostly {e} ({ne / sum(edited.values()):.0%}); a detector can learn the format instead "
+            "of the edit (re-encode both alike before training or testing)"]
+
+
+AUDITS = (polarity_warnings, encoding_warnings)

@@ -13,11 +13,13 @@ from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from benchmark.errors import DataError
 from benchmark.registry import DATASETS
 
 from .base import BaseAdapter
-from .imageio import decode_image, decode_label_mask
+from .imageio import decode_image, decode_label_mask, image_encoding
 from .sample import Sample
 from .stores import DirStore, ZipStore
 
@@ -136,19 +138,31 @@ class DiffSeg30k(BaseAdapter):
 
     # -- load ----------------------------------------------------------------------------
     def load(self, record) -> Sample:
-        if isinstance(record, PairRecord):
-            image_name, mask_name = record.store.where(record.image), record.store.where(record.mask)
-            image_bytes, mask_bytes = record.store.read(record.image), record.store.read(record.mask)
-        else:
-            where = f"{record.shard}[row {record.row_group}:{record.row}]"
-            image_name, mask_name = f"{where} image", f"{where} mask"
-            image_bytes, mask_bytes = self._row_bytes(record)
+        (image_name, mask_name), (image_bytes, mask_bytes) = self._names(record), self._bytes(record, image=True)
         image = decode_image(image_bytes, image_name)
         mask = decode_label_mask(mask_bytes, mask_name)
-        sample = self.make_sample(record.image_id, image, mask, mask_name, {"source": image_name})
+        sample = self.make_sample(record.image_id, image, mask, mask_name,
+                                  {"source": image_name, "encoding": image_encoding(image_bytes)})
         # Later turns may hide earlier ones completely: this counts the turns still visible.
         sample.meta["turns"] = len(sample.generators)
         return sample
+
+    def load_mask(self, record) -> tuple[np.ndarray, dict]:
+        # Never reads the image file: its bytes are ~100x a mask's. Hence no `encoding` in meta.
+        image_name, mask_name = self._names(record)
+        mask = decode_label_mask(self._bytes(record, image=False)[1], mask_name)
+        return mask, {"source": image_name, "turns": len(self.check_labels(mask, mask_name))}
+
+    def _names(self, record) -> tuple[str, str]:
+        if isinstance(record, PairRecord):
+            return record.store.where(record.image), record.store.where(record.mask)
+        where = f"{record.shard}[row {record.row_group}:{record.row}]"
+        return f"{where} image", f"{where} mask"
+
+    def _bytes(self, record, image: bool) -> tuple[bytes | None, bytes]:
+        if isinstance(record, PairRecord):
+            return (record.store.read(record.image) if image else None), record.store.read(record.mask)
+        return self._row_bytes(record)
 
     def _row_bytes(self, record: RowRecord) -> tuple[bytes, bytes]:
         """Rows are read a row group at a time; the last few groups stay cached for sequential reads."""

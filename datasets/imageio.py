@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -17,7 +18,7 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     """Decode any 8-bit image file to uint8 RGB HxWx3 (cv2 is about twice as fast as PIL on PNG)."""
     buf = np.frombuffer(data, np.uint8)
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if len(buf) else None
-    if img is None or _png_truncated(data):
+    if img is None or png_truncated(data):
         raise DataError(name, "unreadable or truncated image file")
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
@@ -25,13 +26,8 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
 def decode_label_mask(data: bytes, name: str) -> np.ndarray:
     """Decode a label mask to uint8 HxW by raw index: L and P (palette) modes keep their stored
     values, never the palette colour; 1-bit becomes 0/1; RGB is accepted only when grey."""
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.load()
-            mode = im.mode
-            arr = np.asarray(im)
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise DataError(name, f"unreadable or truncated mask file ({exc})") from None
+    im = _open_mask(data, name)
+    mode, arr = im.mode, np.array(im)  # a writable copy: callers may edit masks in place
     if mode in ("L", "P"):
         return np.ascontiguousarray(arr, dtype=np.uint8)
     if mode == "1":
@@ -48,6 +44,67 @@ def decode_label_mask(data: bytes, name: str) -> np.ndarray:
     raise DataError(name, f"unsupported mask mode {mode}")
 
 
-def _png_truncated(data: bytes) -> bool:
+def decode_binary_mask(data: bytes, name: str, zero_one: bool = False) -> np.ndarray:
+    """Binarise any mask kind (8-bit or anti-aliased L, RGB, 1-bit, JPEG) as `convert('L') > 127`.
+
+    `zero_one` accepts masks stored as 0/1 (a plain `> 127` would read them as empty); it is off
+    by default because a near-empty JPEG mask also has a maximum of 1 from ringing.
+    """
+    grey = np.asarray(_open_mask(data, name).convert("L"))
+    if zero_one and grey.max(initial=0) == 1:
+        return grey == 1
+    return grey > 127
+
+
+def decode_inverted_mask(data: bytes, name: str) -> np.ndarray:
+    """Binarise an inverted mask (255 = real): any pixel whose first channel is not 255 is edited."""
+    im = _open_mask(data, name)
+    arr = np.asarray(im if im.mode in ("L", "RGB", "RGBA") else im.convert("RGB"))
+    return (arr[..., 0] if arr.ndim == 3 else arr) != 255
+
+
+def image_encoding(data: bytes) -> str:
+    """File format of an encoded image, with the JPEG quality estimated from its luminance table
+    (e.g. "jpeg q95"): real and edited images stored differently is a shortcut a detector learns."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:  # reads the header and tables only
+            fmt = (im.format or "unknown").lower()
+            tables = getattr(im, "quantization", None) if fmt == "jpeg" else None
+    except (OSError, SyntaxError, ValueError):
+        return "unknown"
+    if not tables:
+        return fmt
+    return f"jpeg q{_jpeg_quality(tuple(tables[0]))}"
+
+
+@lru_cache(maxsize=1)
+def _reference_tables() -> dict[int, np.ndarray]:
+    """Luminance tables of the IJG encoder at every quality, read back from Pillow itself so the
+    coefficient order matches what `Image.quantization` reports."""
+    tables = {}
+    for q in range(1, 101):
+        buf = io.BytesIO()
+        Image.new("L", (8, 8)).save(buf, "JPEG", quality=q)
+        with Image.open(buf) as im:
+            tables[q] = np.asarray(im.quantization[0], np.int32)
+    return tables
+
+
+@lru_cache(maxsize=64)
+def _jpeg_quality(table: tuple[int, ...]) -> int:
+    observed = np.asarray(table, np.int32)
+    return min(_reference_tables().items(), key=lambda kv: int(np.abs(kv[1] - observed).sum()))[0]
+
+
+def _open_mask(data: bytes, name: str) -> Image.Image:
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            return im.copy()
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DataError(name, f"unreadable or truncated mask file ({exc})") from None
+
+
+def png_truncated(data: bytes) -> bool:
     """cv2 decodes some truncated PNGs without complaint; a PNG must end with its IEND chunk."""
     return data[:8] == b"\x89PNG\r\n\x1a\n" and data.rstrip(b"\x00")[-8:-4] != b"IEND"

@@ -12,6 +12,13 @@ from pathlib import Path
 from benchmark.errors import DataError
 
 
+def read_file(path: str | os.PathLike) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise DataError(str(path), f"cannot read ({exc.strerror})") from None
+
+
 class DirStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
@@ -20,10 +27,7 @@ class DirStore:
         return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
 
     def read(self, name: str) -> bytes:
-        try:
-            return (self.root / name).read_bytes()
-        except OSError as exc:
-            raise DataError(self.where(name), f"cannot read ({exc.strerror})") from None
+        return read_file(self.root / name)
 
     def where(self, name: str) -> str:
         return str(self.root / name)

@@ -1,4 +1,5 @@
-"""`bench data demo|check`: make the embedded demo datasets and validate dataset folders."""
+"""`bench data demo|check|export`: make the embedded demo datasets, validate dataset folders,
+export splits as plain files for detectors outside the toolkit."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +12,7 @@ from rich_argparse import RichHelpFormatter
 
 
 def add_parser(sub) -> None:
-    data = sub.add_parser("data", help="make demo data, check datasets", formatter_class=RichHelpFormatter)
+    data = sub.add_parser("data", help="make demo data, check datasets, export splits", formatter_class=RichHelpFormatter)
     cmds = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
 
     demo = cmds.add_parser("demo", formatter_class=RichHelpFormatter,
@@ -30,7 +31,26 @@ def add_parser(sub) -> None:
     check.add_argument("--root", required=True, help="dataset folder, archive or shard")
     check.add_argument("--split", action="append", help="split to check (repeatable; default: all found)")
     check.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    check.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="options",
+                       help="adapter option, e.g. setup=A (dolos), preset=thesis-celebahq or "
+                            "sources=CelebAHQ,ADE20K (semitruths); repeatable")
     check.set_defaults(func=run_check)
+
+    export = cmds.add_parser("export", formatter_class=RichHelpFormatter,
+                             help="write a split as PNG images (optionally distorted) and its GT masks, "
+                                  "for detectors outside the toolkit")
+    export.add_argument("--dataset", required=True, help="dataset adapter name, e.g. diffseg")
+    export.add_argument("--root", required=True, help="dataset folder, archive or shard")
+    export.add_argument("--split", required=True, help="split to export")
+    export.add_argument("--distortion", default=None, help="e.g. jpeg60, resize256, jpeg60+resize256 (default: clean)")
+    export.add_argument("--with-masks", action="store_true",
+                        help="also write the GT as masks/{id}.png in the predictions' encoding (packable)")
+    export.add_argument("--task", choices=("binary", "semantic"), default="semantic",
+                        help="mask encoding of --with-masks: binary 0/255 or semantic class ids (default)")
+    export.add_argument("--seed", type=int, default=0, help="seed of random distortions (noise)")
+    export.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    export.add_argument("--out", required=True, help="output folder (must be empty or absent)")
+    export.set_defaults(func=run_export)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -42,10 +62,21 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_export(args: argparse.Namespace) -> int:
+    from benchmark.export import export_split
+
+    manifest = export_split(args.dataset, args.root, args.split, args.out, distortion=args.distortion,
+                            with_masks=args.with_masks, task=args.task, seed=args.seed, workers=args.workers)
+    Console().print(f"[green]exported[/] {manifest['n_images']} images of {args.dataset} {manifest['split']} "
+                    f"({manifest['distortion']}) to {args.out}")
+    return 0
+
+
 def run_check(args: argparse.Namespace) -> int:
     from benchmark.datacheck import check_dataset
 
-    report = check_dataset(args.dataset, args.root, args.split, progress=not args.json)
+    report = check_dataset(args.dataset, args.root, args.split, progress=not args.json,
+                           **parse_options(args.options))
     result = report.to_json()
     if args.json:
         json.dump(result, sys.stdout, indent=2)
@@ -59,6 +90,21 @@ def run_check(args: argparse.Namespace) -> int:
         err.print(f"[bold red]{len(result['errors'])} broken sample(s)[/]")
         return 1
     return 0
+
+
+def parse_options(pairs: list[str]) -> dict:
+    """`KEY=VALUE` adapter options: true/false are booleans, commas make lists."""
+    from benchmark.errors import BenchError
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BenchError(f"--set expects KEY=VALUE, got '{pair}'")
+        low = value.lower()
+        options[key] = True if low == "true" else False if low == "false" else (
+            value.split(",") if "," in value else value)
+    return options
 
 
 def print_report(result: dict) -> None:

@@ -10,9 +10,9 @@ from rich_argparse import RichHelpFormatter
 from benchmark import __version__
 from benchmark.errors import BenchError
 
-from . import data
+from . import data, pack, plot, score, table
 
-GROUPS = [data]
+GROUPS = [data, pack, score, table, plot]
 stderr = Console(stderr=True)
 
 

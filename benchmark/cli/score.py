@@ -1,0 +1,85 @@
+"""`bench score`: predictions folder/zip + dataset split -> result JSON and a summary table."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich_argparse import RichHelpFormatter
+
+from benchmark.errors import BenchError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("score", formatter_class=RichHelpFormatter,
+                       help="score a predictions folder/zip against a dataset split")
+    p.add_argument("predictions", help="predictions folder or .zip (manifest.json, masks/, scores.csv)")
+    p.add_argument("--dataset", required=True, help="dataset adapter name, e.g. diffseg")
+    p.add_argument("--root", required=True, help="dataset folder, archive or shard")
+    p.add_argument("--split", default=None, help="split to score against (default: the manifest's)")
+    p.add_argument("--policy", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
+                   help="scoring policy choices, e.g. reduction=per_image empty_union=0 threshold=0.5")
+    p.add_argument("--breakdown", nargs="+", action="extend", default=[], metavar="KEY",
+                   help="extra meta fields to break results down by (turns and area bins always are)")
+    p.add_argument("--distortion", default=None, help="distortion the predictions were made under "
+                                                      "(default: the manifest's, else clean)")
+    p.add_argument("--per-image", default=None, metavar="CSV", help="also write the per-image values")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores; 1 = none)")
+    p.add_argument("--out", required=True, help="result JSON to write (never overwritten)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.set_defaults(func=run)
+
+
+def parse_options(pairs: list[str]) -> dict[str, str]:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BenchError(f"--policy '{pair}': expected KEY=VALUE")
+        options[key.strip()] = value
+    return options
+
+
+def run(args: argparse.Namespace) -> int:
+    from benchmark.metrics.policy import Policy
+    from benchmark.predictions.format import Predictions
+    from benchmark.results import write_result
+    from benchmark.scoring import score_predictions
+
+    for path in (args.out, args.per_image):
+        if path and Path(path).exists():
+            raise BenchError(f"{path}: already exists (nothing is overwritten; pick a new path)")
+    policy = Policy.from_options(parse_options(args.policy))
+    split = args.split or Predictions(args.predictions).split
+    result = score_predictions(args.predictions, args.dataset, args.root, split, policy,
+                               distortion=args.distortion, workers=args.workers, breakdown_keys=args.breakdown,
+                               per_image_csv=args.per_image, progress=not args.quiet)
+    write_result(result, args.out)
+    err = Console(stderr=True)
+    for warning in result["warnings"]:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    if not args.quiet:
+        print_summary(result, Console())
+        Console().print(f"[green]wrote[/] {args.out}")
+    return 0
+
+
+def print_summary(result: dict, console: Console) -> None:
+    title = (f"{result['method']} on {result['dataset']} {result['split']} ({result['task']}, "
+             f"{result['distortion']}, {result['n_images']} images)")
+    table = Table("metric", "value", title=title)
+    per_class = []
+    for name, value in result["metrics"].items():
+        if isinstance(value, dict):
+            if all(v is None or isinstance(v, (int, float)) for v in value.values()):
+                per_class.append((name, value))
+        else:
+            table.add_row(name, "–" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(table)
+    if per_class:
+        names = list(dict.fromkeys(k for _, d in per_class for k in d))
+        classes = Table("", *names, title="per class / generator")
+        for metric, values in per_class:
+            classes.add_row(metric, *("" if values.get(n) is None else f"{values[n]:.4f}" for n in names))
+        console.print(classes)

@@ -1,0 +1,135 @@
+"""`bench pack`: plain mask PNGs (or a COCO RLE JSON) from any detector -> a valid submission."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Iterator, Mapping, Sequence
+
+import numpy as np
+
+from benchmark.datasets.imageio import decode_label_mask
+from benchmark.errors import BenchError, DataError
+
+from .format import decode_mask_png, decode_rle, encode_mask_png, png_header_problem, write_predictions
+from .validate import PredictionsError, validate_predictions
+
+EXPORT_MANIFEST = "export.json"
+
+
+def export_defaults(masks: Path) -> dict:
+    """Task/dataset/split/generators/distortion recorded by `bench data export` beside the masks."""
+    for candidate in (masks / EXPORT_MANIFEST, masks.parent / EXPORT_MANIFEST):
+        if candidate.is_file():
+            try:
+                return json.loads(candidate.read_text())
+            except ValueError as exc:
+                raise DataError(str(candidate), f"not valid JSON ({exc})") from None
+    return {}
+
+
+def _png_masks(folder: Path, task: str, n_classes: int, scale01: bool,
+               problems: list[str]) -> list[tuple[str, bytes]]:
+    """Read every mask PNG; masks in another mode (palette, 1-bit, grey RGB, 16-bit) are
+    converted to 8-bit grey by raw value. Problems are collected, not raised."""
+    out, maxima = [], []
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    for path in files:
+        if path.suffix.lower() != ".png":
+            problems.append(f"{path}: not a .png mask (expected {{image_id}}.png)")
+            continue
+        data = path.read_bytes()
+        try:
+            if png_header_problem(data) is None:
+                mask = decode_mask_png(data, str(path))
+            else:
+                mask = decode_label_mask(data, str(path))
+                data = None
+        except DataError as exc:
+            problems.append(str(exc))
+            continue
+        if task == "semantic" and mask.max(initial=0) >= n_classes:
+            problems.append(f"{path}: class id {int(mask.max())} is outside the generator map (0..{n_classes - 1})")
+            continue
+        if scale01:
+            if mask.max(initial=0) > 1:
+                problems.append(f"{path}: --scale01 given but the mask holds values above 1")
+                continue
+            mask, data = mask * np.uint8(255), None
+        maxima.append(int(mask.max(initial=0)))
+        out.append((path.stem, data if data is not None else encode_mask_png(mask)))
+    if task == "binary" and maxima and max(maxima) == 1:
+        problems.append(f"{folder}: every mask holds only 0/1, but binary masks store round(255 * P(edited)); "
+                        "pass --scale01 (scale01=True) to store them as 0/255")
+    return out
+
+
+def _rle_masks(path: Path, problems: list[str]) -> Iterator[tuple[str, np.ndarray]]:
+    """COCO results style [{"image_id", "segmentation"}] or {image_id: rle}."""
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(str(path), f"not a readable JSON file ({exc})") from None
+    entries = raw.items() if isinstance(raw, dict) else (
+        (e.get("image_id"), e.get("segmentation")) if isinstance(e, dict) else (None, None) for e in raw)
+    for i, (image_id, rle) in enumerate(entries):
+        if image_id is None or rle is None:
+            problems.append(f"{path}: entry {i} lacks image_id or segmentation")
+            continue
+        try:
+            yield str(image_id), decode_rle(rle, f"{path}[{image_id}]")
+        except DataError as exc:
+            problems.append(str(exc))
+
+
+def pack_predictions(masks: str | os.PathLike, out: str | os.PathLike, task: str | None = None,
+                     dataset: str | None = None, split: str | None = None,
+                     scores_csv: str | os.PathLike | None = None, method: str = "external",
+                     generators: Sequence[str] | None = None, root: str | os.PathLike | None = None,
+                     extra_manifest: Mapping | None = None, scale01: bool = False) -> Path:
+    """Build a submission at `out` (folder, or zip when it ends with .zip) from a folder of
+    `{image_id}.png` masks or a COCO RLE JSON (binary). Missing task/dataset/split/generators
+    come from an `export.json` written by `bench data export` beside the masks. With `root` the
+    ids are checked against the split. Raises PredictionsError listing every problem; nothing is
+    left at `out` then."""
+    masks, out = Path(masks), Path(out)
+    if not masks.exists():
+        raise DataError(str(masks), "masks folder or RLE JSON not found")
+    defaults = export_defaults(masks if masks.is_dir() else masks.parent)
+    task = task or defaults.get("task")
+    dataset = dataset or defaults.get("dataset")
+    split = split or defaults.get("split")
+    generators = list(generators) if generators is not None else list(defaults.get("generators", []))
+    missing = [n for n, v in (("task", task), ("dataset", dataset), ("split", split)) if not v]
+    if missing:
+        raise BenchError(f"give --{', --'.join(missing)} (no {EXPORT_MANIFEST} beside {masks} to take them from)")
+    if task == "semantic" and not generators:
+        raise BenchError("a semantic submission needs the generator names, in class-id order (--generators)")
+    extra = {k: defaults[k] for k in ("distortion",) if k in defaults} | dict(extra_manifest or {})
+
+    problems: list[str] = []
+    scores = None
+    if scores_csv is not None:
+        scores = Path(scores_csv)
+        if not scores.is_file():
+            raise DataError(str(scores), "scores CSV not found")
+    if masks.is_dir():
+        raw = _png_masks(masks, task, len(generators) + 1, scale01, problems)
+        rle = []
+    elif task != "binary":
+        raise BenchError(f"{masks}: RLE JSON holds hard binary masks; the {task} task needs PNG masks")
+    else:
+        raw, rle = [], list(_rle_masks(masks, problems))
+    if problems:
+        raise PredictionsError(masks, problems)
+
+    write_predictions(out, task, dataset, split, generators, method, masks=rle, raw_masks=raw,
+                      scores=scores.read_bytes() if scores else None, extra_manifest=extra,
+                      mask_format="rle" if rle else "png")
+    problems = validate_predictions(out, dataset if root else None, root, split, decode=False)
+    if problems:
+        (shutil.rmtree if out.is_dir() else os.remove)(out)
+        raise PredictionsError(out, problems)
+    return out
+

@@ -1,0 +1,78 @@
+"""Validation of a predictions folder/zip against a dataset split, reporting every problem at once."""
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+import numpy as np
+
+from benchmark.errors import BenchError, DataError
+
+from .format import MANIFEST, Predictions
+
+SHOWN = 20
+
+
+class PredictionsError(BenchError):
+    """The predictions break the format; the one-line message lists every problem found."""
+
+    def __init__(self, path: str | os.PathLike, problems: list[str]):
+        self.problems = list(problems)
+        shown = "; ".join(problems[:SHOWN])
+        more = f"; ... and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
+        super().__init__(f"{path}: {len(problems)} problem(s) in the predictions: {shown}{more}")
+
+
+def check_against(preds: Predictions, dataset: str, split: str, generators: list[str],
+                  expected_ids: Iterable[str]) -> None:
+    """Record in `preds.problems` where the predictions do not fit the dataset split."""
+    where = preds.where(MANIFEST)
+    if preds.dataset != dataset:
+        preds.problems.append(f"{where}: made for dataset '{preds.dataset}', scored against '{dataset}'")
+    if preds.split != split:
+        preds.problems.append(f"{where}: made for split '{preds.split}', scored against '{split}'")
+    if preds.task == "semantic" and set(preds.generators) != set(generators):
+        unknown = sorted(set(preds.generators) - set(generators))
+        missing = sorted(set(generators) - set(preds.generators))
+        preds.problems.append(f"{where}: generator map does not match the dataset's "
+                              f"(unknown: {', '.join(unknown) or '-'}; missing: {', '.join(missing) or '-'})")
+    preds.check_ids(expected_ids)
+
+
+def class_lut(preds: Predictions, generators: list[str]) -> np.ndarray | None:
+    """Lookup table from the predictions' class ids to the dataset's, when only the order differs."""
+    if preds.task != "semantic" or preds.generators == list(generators):
+        return None
+    lut = np.arange(256, dtype=np.uint8)
+    for i, name in enumerate(preds.generators, 1):
+        lut[i] = generators.index(name) + 1
+    return lut
+
+
+def validate_predictions(path: str | os.PathLike, dataset: str | None = None, root: str | None = None,
+                         split: str | None = None, decode: bool = True, progress: bool = False) -> list[str]:
+    """Every problem of the predictions at `path` as 'FILE: problem' lines (empty when valid).
+
+    With `dataset` and `root`, ids, split and generator map are checked against that split;
+    with `decode`, every mask is read (hash, PNG mode, class range).
+    """
+    from benchmark.progress import track
+
+    try:
+        preds = Predictions(path)
+    except DataError as exc:
+        return [str(exc)]
+    if dataset is not None and root is not None:
+        from benchmark.datasets import BaseAdapter  # noqa: F401  (registers the adapters)
+        from benchmark.registry import DATASETS, lookup
+
+        adapter = lookup(DATASETS, dataset)(root, split=split or preds.split)
+        check_against(preds, dataset, adapter.split, adapter.generators, adapter.ids)
+    problems = list(preds.problems)
+    if decode and preds.task != "detection":
+        for image_id in track(preds.ids, "validating masks", enabled=progress):
+            try:
+                preds.read_mask(image_id)
+            except DataError as exc:
+                problems.append(str(exc))
+    return problems

@@ -1,0 +1,179 @@
+"""`bench score`: predictions folder/zip + dataset split -> result JSON.
+
+Only masks are decoded (`BaseAdapter.load_mask`). Images are split into chunks scored by a pool
+of processes, each chunk into its own Evaluator whose state is merged at the end, so reading,
+decoding and counting overlap on every core.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import cv2
+import numpy as np
+
+from benchmark.datasets.sample import generator_ids
+from benchmark.errors import BenchError, DataError
+from benchmark.parallel import run_chunks
+
+_WORKER: dict[str, Any] = {}
+
+
+def prediction_at(stored: np.ndarray, task: str, shape: tuple[int, int],
+                  lut: np.ndarray | None = None) -> np.ndarray:
+    """A stored prediction map at the GT size: binary -> float32 P(edited), bilinear on the
+    probabilities (the evaluator thresholds afterwards); semantic -> uint8 class ids, nearest."""
+    h, w = shape
+    if task == "binary":
+        prob = stored.astype(np.float32) * np.float32(1 / 255)
+        if prob.shape != (h, w):
+            prob = np.clip(cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+        return prob
+    ids = lut[stored] if lut is not None else stored
+    if ids.shape != (h, w):
+        ids = cv2.resize(ids, (w, h), interpolation=cv2.INTER_NEAREST)
+    return ids
+
+
+def mask_digest(mask: np.ndarray) -> str:
+    return hashlib.sha256(f"{mask.shape}".encode() + mask.tobytes()).hexdigest()
+
+
+def split_hash(digests: Iterable[tuple[str, str]]) -> str:
+    """SHA-256 over the sorted image ids and their GT label maps: results on different splits
+    (or on a split whose masks changed) get different hashes."""
+    h = hashlib.sha256()
+    for image_id, digest in sorted(digests):
+        h.update(f"{image_id}\t{digest}\n".encode())
+    return h.hexdigest()
+
+
+def make_evaluator(task: str, generators: list[str], policy):
+    """The evaluator of a localization task: binary scores 'edited' and reads generators from
+    the GT ids (attribution tables); semantic scores one class per generator."""
+    from benchmark.metrics.evaluator import Evaluator
+
+    if task == "binary":
+        return Evaluator("binary", ["unedited", "edited"], policy, generator_names=list(generators))
+    return Evaluator("semantic", ["unedited", *generators], policy)
+
+
+def _init_worker(adapter, preds, policy, lut) -> None:
+    cv2.setNumThreads(1)
+    _WORKER.update(adapter=adapter, preds=preds, policy=policy, lut=lut)
+
+
+def _score_chunk(items: Sequence[tuple[str, Any]]) -> tuple[Any, list[str], list[tuple[str, str]]]:
+    """Score one chunk: an Evaluator state (localization) or (id, label, score) rows (detection)."""
+    w = _WORKER
+    adapter, preds = w["adapter"], w["preds"]
+    detection = preds.task == "detection"
+    ev = None if detection else make_evaluator(preds.task, adapter.generators, w["policy"])
+    rows, problems, digests = [], [], []
+    for image_id, record in items:
+        try:
+            gt, meta = adapter.load_mask(record)
+            if not detection:
+                pred = prediction_at(preds.read_mask(image_id), preds.task, gt.shape, w["lut"])
+        except DataError as exc:
+            problems.append(str(exc))
+            continue
+        score = preds.scores.get(image_id)
+        if detection:
+            rows.append((image_id, int(bool(generator_ids(gt))), score))
+        else:
+            probs = preds.gen_probs.get(image_id)
+            ev.add(image_id, gt, pred, score=score, meta=meta,
+                   gen_probs=None if probs is None else np.array([probs[g] for g in adapter.generators], np.float32))
+        digests.append((image_id, mask_digest(gt)))
+    return (rows if detection else ev.state_dict()), problems, digests
+
+
+def score_predictions(pred_path: str | os.PathLike, dataset: str, root: str | os.PathLike, split: str,
+                      policy=None, distortion: str | None = None, workers: int | None = None,
+                      breakdown_keys: Sequence[str] = (), per_image_csv: str | os.PathLike | None = None,
+                      progress: bool = True) -> dict:
+    """Score a predictions folder/zip against `split` of `dataset` at `root`; return the result
+    dict (`bench.result/1`). Every problem of the predictions is gathered, then raised at once as a
+    PredictionsError. `distortion` names the distortion the predictions were made under (default:
+    the manifest's `distortion`, else clean); `workers` <= 1 scores in this process."""
+    from benchmark.datasets import BaseAdapter  # noqa: F401  (registers the adapters)
+    from benchmark.distortions.base import canonical, describe_distortion
+    from benchmark.metrics.evaluator import Evaluator
+    from benchmark.metrics.policy import Policy
+    from benchmark.predictions.format import Predictions
+    from benchmark.predictions.validate import PredictionsError, check_against, class_lut
+    from benchmark.registry import DATASETS, lookup
+    from benchmark.results import build_result, library_versions
+
+    policy = policy or Policy()
+    preds = Predictions(pred_path)
+    adapter = lookup(DATASETS, dataset)(root, split=split)
+    check_against(preds, dataset, adapter.split, adapter.generators, adapter.ids)
+    manifest_distortion = preds.manifest.get("distortion")
+    if distortion is not None and manifest_distortion is not None and canonical(distortion) != canonical(manifest_distortion):
+        preds.problems.append(f"{preds.where('manifest.json')}: made under distortion '{manifest_distortion}', "
+                              f"scored as '{distortion}'")
+    if preds.task == "semantic" and set(preds.generators) != set(adapter.generators):
+        raise PredictionsError(pred_path, preds.problems)  # class ids cannot be mapped: nothing to decode
+    distortion = canonical(distortion if distortion is not None else manifest_distortion)
+
+    # With structural problems (missing/extra ids, bad scores) the images present are still
+    # decoded, so that one run reports every problem.
+    init = (adapter, preds, policy, class_lut(preds, adapter.generators))
+    present = set(preds.ids) if preds.task != "detection" else None
+    items = [(r.image_id, r) for r in adapter.records if present is None or r.image_id in present]
+    detection = preds.task == "detection"
+    total = None if detection else make_evaluator(preds.task, adapter.generators, policy)
+    rows: list[tuple[str, int, float]] = []
+    problems: list[str] = []
+    digests: list[tuple[str, str]] = []
+    for payload, chunk_problems, chunk_digests in run_chunks(_score_chunk, items, workers, _init_worker, init,
+                                                             f"scoring {len(items)} images", progress):
+        if detection:
+            rows += payload
+        else:
+            total.merge(Evaluator.from_state_dict(payload))
+        problems += chunk_problems
+        digests += chunk_digests
+    if preds.problems or problems:
+        raise PredictionsError(pred_path, preds.problems + sorted(problems))
+
+    if detection:
+        metrics, breakdowns, frame, warnings = _detection(rows, policy)
+    else:
+        res = total.compute(breakdown_keys=list(breakdown_keys))
+        metrics, breakdowns, frame, warnings = res.metrics, res.breakdowns, res.per_image, res.warnings
+    if per_image_csv is not None:
+        _write_per_image(frame, Path(per_image_csv))
+    versions = library_versions()
+    policy_block = {**policy.to_json(), **describe_distortion(distortion),
+                    "library_versions": versions, "scorer_version": versions["bench"],
+                    "split_manifest_hash": split_hash(digests)}
+    return build_result(dataset=dataset, split=adapter.split, task=preds.task, method=preds.method,
+                        distortion=distortion, policy=policy_block, metrics=metrics,
+                        breakdowns=breakdowns, n_images=len(digests), warnings=warnings,
+                        extra=preds.extra_manifest())
+
+
+def _detection(rows: list[tuple[str, int, float]], policy) -> tuple[dict, dict, Any, list[str]]:
+    """Image-level metrics of a detection-only submission (scores.csv, no masks)."""
+    import pandas as pd
+
+    from benchmark.metrics import detection_metrics
+    from benchmark.metrics.sanity import sanity_warnings
+
+    frame = pd.DataFrame(rows, columns=["image_id", "label", "score"]).sort_values("image_id")
+    scores, labels = frame["score"].to_numpy(float), frame["label"].to_numpy(int)
+    metrics = detection_metrics(scores, labels, policy.threshold)
+    return metrics, {}, frame, sanity_warnings(metrics, scores, labels, policy)
+
+
+def _write_per_image(frame, path: Path) -> None:
+    if path.exists():
+        raise BenchError(f"{path}: already exists (nothing is overwritten; pick a new path)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sort = "image_id" if "image_id" in frame.columns else None
+    (frame.sort_values(sort) if sort else frame.sort_index()).to_csv(path, index=sort is None)

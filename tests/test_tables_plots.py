@@ -1,0 +1,117 @@
+"""Tables and plots are built from result files alone."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from diffseg_fixture import GENERATORS, make_diffseg
+from PIL import Image
+
+from benchmark.cli.main import main
+from benchmark.datasets import DiffSeg30k
+from benchmark.errors import BenchError
+from benchmark.predictions import write_predictions
+from benchmark.results import build_result, write_result
+from benchmark.scoring import score_predictions
+from benchmark.tables import build_grid, render
+
+
+def _result(method, distortion="clean", threshold=0.5, train=None, **metrics):
+    return build_result(dataset="diffseg", split="train", task="binary", method=method, distortion=distortion,
+                        policy={"threshold": threshold, "distortion": distortion, "split_manifest_hash": "h"},
+                        metrics=metrics, breakdowns={"turns": {"1": {"miou": metrics.get("miou", 0) / 2}}},
+                        n_images=3, warnings=[], extra={"train_generators": train} if train else None)
+
+
+def test_model_by_metric_and_formats():
+    results = [_result("fcn", pixel_acc=0.566, miou=0.366, bf1=0.363),
+               _result("deeplab", pixel_acc=0.984, miou=0.974, bf1=0.761)]
+    grid = build_grid(results, "method", "metric")
+    assert grid.rows == ["fcn", "deeplab"] and grid.cols == ["pixel_acc", "miou", "bf1"]
+    assert grid.cells[("deeplab", "miou")] == 0.974 and grid.warnings == []
+    md = render(grid, "markdown")
+    assert "| deeplab" in md and "0.974" in md and "0.363" in md
+    assert "\\toprule" in render(grid, "latex") and "97.4" in render(grid, "latex", digits=1, scale=100)
+    assert render(grid, "csv").splitlines()[2] == "deeplab,0.984,0.974,0.761"
+
+
+def test_distortion_rows_cross_generator_and_breakdowns():
+    results = [_result("d", distortion=d, miou=v) for d, v in (("clean", 0.97), ("jpeg80", 0.85), ("jpeg60", 0.78))]
+    grid = build_grid(results, "distortion", "metric", ["miou"])
+    assert [grid.cells[(d, "miou")] for d in grid.rows] == [0.97, 0.85, 0.78]
+    cross = [_result("p", train=["repaint"], iou_per_generator={"repaint": 0.841, "ldm": 0.195}),
+             _result("p", train=["ldm"], iou_per_generator={"repaint": 0.115, "ldm": 0.181})]
+    grid = build_grid(cross, "class", "train_generators", ["iou_per_generator"])
+    assert grid.cells[("ldm", "repaint")] == 0.195 and grid.cells[("repaint", "ldm")] == 0.115
+    turns = build_grid(results, "turns", "distortion", ["miou"])
+    assert turns.cells[("1", "jpeg80")] == pytest.approx(0.425)
+
+
+def test_ambiguous_cells_and_mixed_policies():
+    with pytest.raises(BenchError, match="both fill the cell"):
+        build_grid([_result("a", miou=0.1), _result("a", distortion="jpeg60", miou=0.2)], "method", "metric")
+    grid = build_grid([_result("a", miou=0.1), _result("b", threshold=0.3, miou=0.2)], "method", "metric")
+    assert any("threshold" in w for w in grid.warnings)
+    assert not build_grid([_result("a", miou=0.1), _result("b", threshold=0.3, miou=0.2)], "threshold", "metric").warnings
+
+
+def test_table_cli(tmp_path, capsys):
+    paths = []
+    for i, (m, v) in enumerate((("fcn", 0.366), ("deeplab", 0.974))):
+        paths.append(str(write_result(_result(m, miou=v), tmp_path / f"{i}.json")))
+    assert main(["table", *paths, "--rows", "method", "--cols", "metric", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "0.974" in out and "fcn" in out
+    assert main(["table", *paths, "--rows", "method", "--cols", "nothing"]) == 2
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    """A JPEG sweep: a detector whose masks erode more as quality drops, scored per severity."""
+    tmp = tmp_path_factory.mktemp("sweep")
+    root = make_diffseg(tmp / "ds", n=9, sizes=((64, 64),))
+    ds = DiffSeg30k(root, split="train")
+    gts = {r.image_id: ds.load_mask(r)[0] for r in ds.records}
+    paths = []
+    for spec, shrink in (("clean", 0), ("jpeg90", 1), ("jpeg60", 3), ("jpeg30", 6)):
+        def masks():
+            for i, m in gts.items():
+                pred = m.copy()
+                if shrink:
+                    pred[:shrink], pred[:, :shrink] = 0, 0
+                    edited = np.argwhere(m > 0)
+                    if len(edited):
+                        (y0, x0), (y1, x1) = edited.min(0), edited.max(0)
+                        pred[y0:y0 + shrink, x0:x1 + 1] = 0
+                yield i, pred
+        pred = write_predictions(tmp / spec, "semantic", "diffseg", "train", GENERATORS, "toy", masks(),
+                                 extra_manifest={"distortion": spec})
+        result = score_predictions(pred, "diffseg", root, "train", workers=1, progress=False,
+                                   per_image_csv=tmp / f"{spec}.csv")
+        paths.append(str(write_result(result, tmp / f"{spec}.json")))
+    return tmp, paths
+
+
+def test_sweep_writes_a_robustness_curve(sweep, capsys):
+    tmp, paths = sweep
+    results = [json.loads(open(p).read()) for p in paths]
+    values = [r["metrics"]["miou"] for r in results]
+    assert values[0] == 1.0 and values[0] > values[1] > values[3]
+    out = tmp / "curve.png"
+    assert main(["plot", "robustness", *paths, "--metric", "miou", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{1 - min(values):.1%}" in printed                      # relative drop vs clean
+    png = np.asarray(Image.open(out))
+    assert png.shape[0] > 300 and png.shape[1] > 400 and png.std() > 5
+    assert main(["plot", "robustness", *paths, "--metric", "miou", "--out", str(out)]) == 2   # never overwritten
+
+
+def test_confusion_and_area_plots(sweep):
+    tmp, paths = sweep
+    for args in (["confusion", paths[2]], ["area", str(tmp / "jpeg60.csv"), "--metric", "iou"],
+                 ["area", paths[2], "--metric", "iou"]):
+        out = tmp / f"{args[0]}-{args[1][-4:]}.png"
+        assert main(["plot", *args, "--out", str(out)]) == 0
+        assert np.asarray(Image.open(out)).std() > 5
+    frame = pd.read_csv(tmp / "jpeg60.csv")
+    assert {"edited_area", "iou", "label"} <= set(frame.columns)

@@ -1,0 +1,66 @@
+import cv2
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from benchmark.datasets import DiffSeg30k
+from benchmark.datasets.torch_dataset import SegmentationDataset
+
+from diffseg_fixtures import random_pairs, write_folder, write_labels
+
+
+@pytest.fixture
+def adapter(tmp_path):
+    write_folder(tmp_path, random_pairs())
+    write_labels(tmp_path)
+    return DiffSeg30k(tmp_path)
+
+
+def test_semantic_items_resize_masks_with_nearest(adapter):
+    ds = SegmentationDataset(adapter, size=(20, 40), task="semantic")
+    assert ds.num_classes == 4
+    for i in range(len(ds)):
+        item = ds[i]
+        assert item["inputs"].dtype == torch.uint8 and item["inputs"].shape == (3, 20, 40)
+        sample = adapter[i]
+        want = cv2.resize(sample.mask, (40, 20), interpolation=cv2.INTER_NEAREST)
+        np.testing.assert_array_equal(item["mask"].numpy(), want)
+        assert set(np.unique(item["mask"])) <= set(np.unique(sample.mask))
+        assert item["label"] == sample.label
+
+
+def test_binary_items_keep_ignore(adapter):
+    sample = adapter[3]
+    sample.mask[0, :] = 255
+    adapter.load = lambda record: sample  # every item is this sample
+    item = SegmentationDataset(adapter, size=sample.mask.shape, task="binary")[0]
+    mask = item["mask"].numpy()
+    np.testing.assert_array_equal(mask[0], 255)
+    np.testing.assert_array_equal(mask[1:], (sample.mask[1:] > 0).astype(int))
+
+
+def test_distortion_runs_on_native_image_before_resize(adapter):
+    seen = []
+
+    def distort(image, index):
+        seen.append(image.shape)
+        return np.zeros_like(image)
+
+    ds = SegmentationDataset(adapter, size=16, distortion=distort)
+    assert int(ds[1]["inputs"].max()) == 0
+    assert seen == [adapter[1].image.shape]
+
+
+def test_seeded_training_flips_are_reproducible_and_batch(adapter):
+    def run():
+        ds = SegmentationDataset(adapter, size=16, train=True, seed=3)
+        return torch.stack([ds[i]["inputs"] for i in range(len(ds))])
+    assert torch.equal(run(), run())
+    batch = next(iter(DataLoader(SegmentationDataset(adapter, size=16), batch_size=4)))
+    assert batch["inputs"].shape == (4, 3, 16, 16) and len(batch["image_id"]) == 4
+
+
+def test_unknown_task_rejected(adapter):
+    with pytest.raises(ValueError, match="task must be one of"):
+        SegmentationDataset(adapter, task="panoptic")
