@@ -61,6 +61,20 @@ def test_same_seed_same_bytes_any_worker_count(demo, tmp_path):
         assert first[name] == again[name], name
 
 
+def test_parallel_map_ignores_the_worker_count():
+    from functools import partial
+
+    from benchmark.datasets.demo.compose import parallel_map
+    from benchmark.datasets.demo.writers.diffseg import make_item
+
+    count = 40  # enough for the pool to be used (it runs small jobs in-process)
+    plans = plan_edits(count, np.random.default_rng(0), EDITOR_NAMES)
+    fn = partial(make_item, plans=plans, size=32, ids={n: i + 1 for i, n in enumerate(EDITOR_NAMES)})
+    alone, pooled = parallel_map(fn, count, 9, workers=1), parallel_map(fn, count, 9, workers=2)
+    assert [r[:2] for r in alone] == [r[:2] for r in pooled]
+    assert len({r[0] for r in alone}) == count
+
+
 def test_other_seed_other_data(demo, tmp_path):
     write_demo("diffseg", tmp_path / "other", images=N, size=SIZE, seed=4, workers=1)
     assert files_of(demo)["train.zip"] != files_of(tmp_path / "other")["train.zip"]

@@ -3,7 +3,6 @@ an edit plan that spreads editors and turn counts evenly, and a parallel map who
 depend on the number of workers."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Mapping, Sequence, TypeVar
@@ -11,7 +10,7 @@ from typing import Callable, Mapping, Sequence, TypeVar
 import numpy as np
 
 from benchmark.errors import BenchError
-from benchmark.progress import track
+from benchmark.parallel import run_chunks
 from benchmark.registry import EDITORS
 
 from . import editors as _editors  # noqa: F401  (registers the editors)
@@ -117,31 +116,20 @@ def item_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
 
 
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def parallel_map(fn: Callable[[int, np.random.Generator], T], count: int, seed: int,
                  workers: int | None = None, description: str = "working") -> list[T]:
-    """[fn(i, item_rng(seed, i)) for i in range(count)], over a process pool, in index order.
-
-    `fn` must be picklable (a module-level function or a partial of one)."""
-    workers = default_workers() if workers is None else workers
-    if workers < 1:
+    """[fn(i, item_rng(seed, i)) for i in range(count)], over a process pool, in index order, so
+    the results never depend on the number of workers. `fn` must be picklable (a module-level
+    function or a partial of one)."""
+    if workers is not None and workers < 1:
         raise BenchError(f"--workers must be at least 1, got {workers}")
-    job = partial(_run_item, fn, seed)
-    if workers == 1 or count <= 1:
-        return [job(i) for i in track(range(count), description, total=count)]
-    import multiprocessing
-
-    # Not fork: a parent whose OpenCV/OpenMP thread pools already ran deadlocks forked children.
-    context = multiprocessing.get_context("forkserver")
-    with context.Pool(min(workers, count), initializer=_single_threaded) as pool:
-        return list(track(pool.imap(job, range(count)), description, total=count))
+    chunks = run_chunks(partial(_run_chunk, fn, seed), range(count), workers, _single_threaded, (),
+                        description, fresh_workers=True)
+    return [result for chunk in chunks for result in chunk]
 
 
-def _run_item(fn: Callable[[int, np.random.Generator], T], seed: int, index: int) -> T:
-    return fn(index, item_rng(seed, index))
+def _run_chunk(fn: Callable[[int, np.random.Generator], T], seed: int, indices: range) -> list[T]:
+    return [fn(i, item_rng(seed, i)) for i in indices]
 
 
 def _single_threaded() -> None:

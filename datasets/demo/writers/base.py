@@ -5,8 +5,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from benchmark.errors import BenchError
-
-from ..compose import default_workers
+from benchmark.parallel import default_workers
 
 
 class DemoWriter:
