@@ -46,7 +46,7 @@ class DiffSegDemo(DemoWriter):
                 "mask": [(items[i][1], f"{i:08d}.mask.png") for i in rows]})
         write_json(out / "labels.json", {str(k): name for name, k in ids.items()})
 
-        real = {i for i, plan in enumerate(plans) if not items[i][2]}
+        real = {i for i, item in enumerate(items) if not item[2]}  # no turn applied
         return (f"diffseg demo in {out}: train.zip {len(train)} images ({len(real - validation)} unedited), "
                 f"validation {len(val)} images in {len(shards)} parquet shard(s) under data/ "
                 f"({len(real & validation)} unedited), {len(ids)} editors in labels.json "
