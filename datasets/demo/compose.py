@@ -124,7 +124,7 @@ def parallel_map(fn: Callable[[int, np.random.Generator], T], count: int, seed: 
     if workers is not None and workers < 1:
         raise BenchError(f"--workers must be at least 1, got {workers}")
     chunks = run_chunks(partial(_run_chunk, fn, seed), range(count), workers, _single_threaded, (),
-                        description, fresh_workers=True)
+                        description)
     return [result for chunk in chunks for result in chunk]
 
 
