@@ -208,3 +208,12 @@ def test_plan_edits_counts():
     uses = [e for p in plans for e in p]
     assert max(map(uses.count, EDITOR_NAMES)) - min(map(uses.count, EDITOR_NAMES)) <= 2
     assert sum(not p for p in plan_edits(3, np.random.default_rng(0), EDITOR_NAMES)) == 1
+
+
+def test_masks_stay_local_on_flat_images():
+    from benchmark.datasets.demo.masks import MAX_AREA, random_mask
+
+    flat = np.full((96, 96, 3), 128, np.uint8)  # SLIC makes one segment of the whole image here
+    for seed in range(12):
+        mask, kind = random_mask(flat, np.random.default_rng(seed), area=0.05)
+        assert 16 <= mask.sum() <= 1.5 * MAX_AREA * mask.size, kind

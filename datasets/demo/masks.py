@@ -83,7 +83,9 @@ def random_mask(image: np.ndarray, rng: np.random.Generator, area: float | None 
         mask = star_mask(image.shape[:2], rng, area)
     else:
         mask = noise_blob_mask(image.shape[:2], rng, area)
-    if mask.sum() < MIN_PIXELS:  # tiny images: fall back to a disc that is surely big enough
+    # Flat regions give SLIC one segment spanning the whole image; tiny images give too few pixels.
+    # Either way fall back to a blob of the requested area, so every edit stays local.
+    if mask.sum() < MIN_PIXELS or mask.mean() > max(2 * area, 1.5 * MAX_AREA):
         mask = star_mask(image.shape[:2], rng, max(area, 2 * MIN_PIXELS / mask.size))
     return mask, kind
 
