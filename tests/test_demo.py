@@ -56,7 +56,8 @@ def contents(demo) -> dict[str, list[np.ndarray]]:
 def test_same_seed_same_bytes_any_worker_count(demo, tmp_path):
     write_demo("diffseg", tmp_path / "again", images=N, size=SIZE, seed=3, workers=2)
     first, again = files_of(demo), files_of(tmp_path / "again")
-    assert list(first) == list(again) == ["data/validation-00000-of-00001.parquet", "labels.json", "train.zip"]
+    assert list(first) == list(again) == [
+        "bench_demo.json", "data/validation-00000-of-00001.parquet", "labels.json", "train.zip"]
     for name in first:
         assert first[name] == again[name], name
 
@@ -217,3 +218,17 @@ def test_masks_stay_local_on_flat_images():
     for seed in range(12):
         mask, kind = random_mask(flat, np.random.default_rng(seed), area=0.05)
         assert 16 <= mask.sum() <= 1.5 * MAX_AREA * mask.size, kind
+
+
+def test_rerun_with_same_options_keeps_the_folder_other_options_refused(tmp_path):
+    from benchmark.datasets.demo import write_demo
+    from benchmark.errors import BenchError
+
+    out = tmp_path / "demo"
+    write_demo("diffseg", out, images=6, size=48, seed=1, workers=1)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert "already holds this demo" in write_demo("diffseg", out, images=6, size=48, seed=1, workers=1)
+    with pytest.raises(BenchError, match="not empty"):
+        write_demo("diffseg", out, images=6, size=48, seed=2, workers=1)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["demo"]  # no partial folder left behind
