@@ -4,6 +4,8 @@ Each is `edit(image uint8 HxWx3, mask bool HxW, rng, donor uint8 HxWx3 | None) -
 changes pixels only inside the mask: blending feathers inward, so the mask stays exact ground
 truth. The algorithms differ in kind (diffusion-based inpainting, PDE solves, copy-move, splicing,
 noisy synthesis, resampling and compression), so each leaves its own trace to attribute.
+Whole-image generators (`WHOLE_IMAGE_NAMES`) need no known surroundings: given an all-True mask
+they regenerate the whole frame, standing in for unconditional synthesis such as DOLOS's P2.
 """
 from __future__ import annotations
 
@@ -16,13 +18,14 @@ from scipy import ndimage
 from benchmark.registry import EDITORS
 
 Editor = Callable[[np.ndarray, np.ndarray, np.random.Generator, "np.ndarray | None"], np.ndarray]
-EDITOR_NAMES: list[str] = []  # registration order = label order of the demo datasets
+EDITOR_NAMES: list[str] = []  # local editors; registration order = label order of the demo datasets
+WHOLE_IMAGE_NAMES: list[str] = []  # kept apart so that local-edit plans never draw them
 
 
-def editor(name: str) -> Callable[[Editor], Editor]:
+def editor(name: str, whole_image: bool = False) -> Callable[[Editor], Editor]:
     def register(fn: Editor) -> Editor:
         EDITORS.register_module(name=name, module=fn)
-        EDITOR_NAMES.append(name)
+        (WHOLE_IMAGE_NAMES if whole_image else EDITOR_NAMES).append(name)
         return fn
     return register
 
@@ -157,3 +160,19 @@ def jpeg_region(image, mask, rng, donor=None):
     fill = image.copy()
     fill[box] = cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
     return blend_inside(image, fill, mask, 1)
+
+
+@editor("latent-resynthesis", whole_image=True)
+def latent_resynthesis(image, mask, rng, donor=None):
+    """Whole-frame synthesis: the frame becomes a 4x-downsampled latent, is noised heavily and
+    denoised by an edge-preserving (bilateral) filter, then decoded by bicubic upsampling with
+    unsharp masking and fresh grain. The layout survives, but no pixel does, and every output
+    shares one texture (flat patches, haloed edges): a whole-image generator's fingerprint."""
+    h, w = mask.shape
+    latent = cv2.resize(image, (max(w // 4, 1), max(h // 4, 1)), interpolation=cv2.INTER_AREA).astype(np.float32)
+    latent += rng.normal(0, rng.uniform(12, 20), size=latent.shape).astype(np.float32)
+    latent = cv2.bilateralFilter(latent, 5, 40, 3)
+    decoded = cv2.resize(latent, (w, h), interpolation=cv2.INTER_CUBIC)
+    decoded += 0.7 * (decoded - cv2.GaussianBlur(decoded, (0, 0), 1.0))
+    decoded += rng.normal(0, 2.0, size=(h, w, 1))
+    return blend_inside(image, decoded, mask, 1)

@@ -2,17 +2,23 @@
 (fixed zip timestamps and attributes, fixed member order, no wall clock anywhere)."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import zipfile
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import cv2
 import numpy as np
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip header can hold
 HF_IMAGE_FEATURE = {"_type": "Image"}
+# Binary mask file kinds seen in real datasets -> file extension.
+MASK_KINDS = {"png-L": ".png", "png-L-antialiased": ".png", "png-RGB": ".png", "png-1bit": ".png",
+              "jpeg-L": ".jpg", "jpeg-RGB": ".jpg"}
+MASK_JPEG_QUALITY = 90
 
 
 def encode_png(array: np.ndarray) -> bytes:
@@ -22,6 +28,51 @@ def encode_png(array: np.ndarray) -> bytes:
     if not ok:
         raise RuntimeError(f"PNG encoding failed for an array of shape {array.shape}")
     return data.tobytes()
+
+
+def encode_jpeg(array: np.ndarray, quality: int = 90) -> bytes:
+    """Baseline JPEG bytes of an RGB uint8 HxWx3 image (4:2:0, as cameras and datasets store them)
+    or of an HxW grey one."""
+    bgr = array[..., ::-1] if array.ndim == 3 else array
+    ok, data = cv2.imencode(".jpg", np.ascontiguousarray(bgr), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError(f"JPEG encoding failed for an array of shape {array.shape}")
+    return data.tobytes()
+
+
+def encode_mask(mask: np.ndarray, kind: str, value: int = 255) -> bytes:
+    """A bool HxW mask as one of `MASK_KINDS`, `value` inside and 0 outside: 8-bit grey, grey
+    with anti-aliased (resampled-looking) edges, grey stored as RGB, 1-bit, or JPEG (L or RGB,
+    ringing included). Thresholding the decoded grey at 127 gives back about `mask`, exactly for
+    the lossless kinds except the anti-aliased one."""
+    if kind not in MASK_KINDS:
+        raise ValueError(f"unknown mask kind {kind} (known: {', '.join(MASK_KINDS)})")
+    grey = np.where(mask, np.uint8(value), np.uint8(0))
+    if kind == "png-L-antialiased":  # what resizing a binary mask with a smooth filter leaves
+        grey = cv2.GaussianBlur(grey, (0, 0), 0.7)
+    if kind == "png-1bit":
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.fromarray(mask.astype(bool)).save(buf, "PNG")
+        return buf.getvalue()
+    if kind.endswith("RGB"):
+        grey = np.repeat(grey[..., None], 3, axis=2)
+    return encode_jpeg(grey, MASK_JPEG_QUALITY) if kind.startswith("jpeg") else encode_png(grey)
+
+
+def write_csv(path: str | os.PathLike, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """A CSV with the given column order, `\n` line ends, missing values (None) written as `NA`
+    and floats with ten significant digits, so the bytes never depend on the platform."""
+    def cell(value: Any) -> str:
+        if value is None:
+            return "NA"
+        return format(value, ".10g") if isinstance(value, float) else str(value)
+
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([cell(row.get(c)) for c in columns] for row in rows)
 
 
 def write_zip(path: str | os.PathLike, members: Iterable[tuple[str, bytes]]) -> None:
@@ -60,6 +111,13 @@ def write_image_parquet(path: str | os.PathLike, columns: Mapping[str, Sequence[
     features = {"info": {"features": {name: HF_IMAGE_FEATURE for name in columns}}}
     table = pa.table(arrays).replace_schema_metadata({"huggingface": json.dumps(features)})
     pq.write_table(table, path, row_group_size=row_group_size, compression="none")
+
+
+def write_file(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path`, creating its folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def write_json(path: str | os.PathLike, obj) -> None:

@@ -1,2 +1,2 @@
 """Demo writers, one module per dataset layout; importing this package registers them in DEMOS."""
-from . import diffseg  # noqa: F401
+from . import cocoglide, diffseg, dolos, semitruths  # noqa: F401
