@@ -126,26 +126,21 @@ class SemiTruthsDemo(DemoWriter):
         plans = plan_originals(self.images, np.random.default_rng(self.seed))
         items = parallel_map(partial(make_original, plans=plans, size=self.size), len(plans), self.seed,
                              self.workers, "writing semitruths demo")
-        shards: dict[Path, dict[str, bytes]] = {}
+        shards: dict[Path, dict[str, bytes]] = {}  # shard path without `_{k}.tar.bz2` -> members
         rows: dict[str, list[dict]] = {"inpainting": [], "prompt-based-editing": []}
         for plan, item in zip(plans, items):
             ds = plan.dataset
-            shards.setdefault(Path("original/images") / f"{ds}_images", {})[f"images/{ds}/{item.original[0]}"] = item.original[1]
+            name, data = item.original
+            shards.setdefault(Path("original/images", f"{ds}_images"), {})[f"images/{ds}/{name}"] = data
             for name, data in item.masks:
-                shards.setdefault(Path("original/masks") / f"{ds}_masks", {})[f"masks/{ds}/{name}"] = data
+                shards.setdefault(Path("original/masks", f"{ds}_masks"), {})[f"masks/{ds}/{name}"] = data
             for row, data in item.edits:
                 model, method = row["diffusion_model"], row["method"]
                 folder = Path(method, LANGUAGE_MODEL) if method == "prompt-based-editing" else Path(method)
                 member = f"{ds}/{model}/{row['perturbed_img_id']}_{ds}_{model}.png"
                 shards.setdefault(folder / ds / model / f"{ds}_{model}", {})[member] = data
                 rows[method].append(row)
-        count = 0
-        for prefix, members in sorted(shards.items()):
-            names = sorted(members)
-            for k in range(0, len(names), SHARD_MEMBERS):
-                write_shard(out / f"{prefix}_{k // SHARD_MEMBERS}.tar.bz2",
-                            {n: members[n] for n in names[k:k + SHARD_MEMBERS]})
-                count += 1
+        count = write_shards(out, shards)
         (out / "metadata" / "edited").mkdir(parents=True)
         for method, table in rows.items():
             if table:
@@ -154,6 +149,19 @@ class SemiTruthsDemo(DemoWriter):
                 f"sources, {len(rows['inpainting'])} inpainted and {len(rows['prompt-based-editing'])} "
                 f"prompt-edited images in {count} .tar.bz2 shards, metadata/edited/*.csv "
                 f"(seed {self.seed}, {self.size} px)")
+
+
+def write_shards(out: Path, shards: dict[Path, dict[str, bytes]]) -> int:
+    """Each group's members sorted by name, SHARD_MEMBERS per `{prefix}_{k}.tar.bz2`; returns the
+    number of shards written."""
+    count = 0
+    for prefix, members in sorted(shards.items()):
+        names = sorted(members)
+        for k in range(0, len(names), SHARD_MEMBERS):
+            write_shard(out / f"{prefix}_{k // SHARD_MEMBERS}.tar.bz2",
+                        {n: members[n] for n in names[k:k + SHARD_MEMBERS]})
+            count += 1
+    return count
 
 
 def plan_originals(count: int, rng: np.random.Generator) -> list[OriginalPlan]:
@@ -236,7 +244,8 @@ def _row(plan: OriginalPlan, model: str, method: str, edit_id: str, cls: str, or
     ssim = float(structural_similarity(grey[0], grey[1], data_range=255))
     return {
         "img_id": plan.csv_id, "perturbed_img_id": edit_id, "dataset": plan.dataset, "diffusion_model": model,
-        "method": method, "original_caption": f"a photo of a {cls}", "perturbed_caption": f"a photo of a different {cls}",
+        "method": method, "original_caption": f"a photo of a {cls}",
+        "perturbed_caption": f"a photo of a different {cls}",
         "sem_magnitude": next(name for bound, name in MAGNITUDES if change < bound),
         "post_edit_ratio": float((diff.max(axis=2) > CHANGED).mean()),
         "ssim": ssim, "mse": float((diff.astype(np.float64) ** 2).mean()),
