@@ -26,15 +26,17 @@ def run_chunks(fn: Callable[[Sequence], Any], items: Sequence, workers: int | No
                progress: bool = True) -> Iterator[Any]:
     """Yield `fn(chunk)` for chunks of `items` in order (so that merged floating-point sums do not
     depend on which worker finished first). `init(*initargs)` sets up
-    each worker process (or this process when `workers` <= 1 or there is little work)."""
+    each worker process (or this process when `workers` <= 1 or there is little work).
+    Workers start from a clean server process, never by forking this one: a process whose OpenCV
+    thread pool has run passes it on broken, and forked children hang (`bench eval` predicts, then
+    scores, in one process)."""
     workers = default_workers() if workers is None else workers
     if workers <= 1 or len(items) < 32:
         init(*initargs)
         chunks = chunked(items, 1)
         yield from (fn(c) for c in track(chunks, description, total=len(chunks), enabled=progress))
         return
-    # fork shares the parent's imports and dataset index at no cost; elsewhere fork is unsafe.
-    ctx = mp.get_context("fork" if sys.platform == "linux" else "spawn")
+    ctx = mp.get_context("forkserver" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=init, initargs=initargs) as pool:
         futures = [pool.submit(fn, chunk) for chunk in chunked(items, workers)]
         for future in track(futures, description, total=len(futures), enabled=progress):

@@ -153,14 +153,17 @@ class TarShardStore:
 
 
 def write_shard(path: str | os.PathLike, members: dict[str, bytes]) -> None:
-    """Write `members` (name -> bytes) as a tar shard, compressed by the suffix (`.tar.bz2`, `.tar`);
-    fixed mtimes keep the bytes reproducible."""
+    """Write `members` (name -> bytes), in the given order, as a tar shard compressed by the suffix
+    (`.tar.bz2`, `.tar`); fixed mtime, owner and mode make the bytes a function of `members` alone."""
     import io
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path, "w:bz2" if path.name.endswith((".bz2", ".tbz2")) else "w:") as tar:
+    with tarfile.open(path, "w:bz2" if path.name.endswith((".bz2", ".tbz2")) else "w:",
+                      format=tarfile.PAX_FORMAT) as tar:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
-            info.size = len(data)
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(data))

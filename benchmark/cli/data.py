@@ -17,7 +17,8 @@ def add_parser(sub) -> None:
 
     demo = cmds.add_parser("demo", formatter_class=RichHelpFormatter,
                            help="write a miniature dataset in a real on-disk layout, with real local edits")
-    demo.add_argument("--format", default="diffseg", help="dataset layout to write (default: diffseg)")
+    demo.add_argument("--format", default="diffseg",
+                      help="dataset layout to write: diffseg, dolos, semitruths or cocoglide (default: diffseg)")
     demo.add_argument("--out", required=True, help="output folder (must be empty or absent)")
     demo.add_argument("--images", type=int, default=None, help="number of images (default: the format's)")
     demo.add_argument("--size", type=int, default=None, help="image side in pixels (default: the format's)")

@@ -78,8 +78,9 @@ def print_summary(result: dict, console: Console) -> None:
             table.add_row(name, "–" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value))
     console.print(table)
     if per_class:
+        # One row per class: there are far more classes than per-class metrics, and rows wrap nowhere.
         names = list(dict.fromkeys(k for _, d in per_class for k in d))
-        classes = Table("", *names, title="per class / generator")
-        for metric, values in per_class:
-            classes.add_row(metric, *("" if values.get(n) is None else f"{values[n]:.4f}" for n in names))
+        classes = Table("class", *(metric for metric, _ in per_class), title="per class / generator")
+        for n in names:
+            classes.add_row(n, *("" if values.get(n) is None else f"{values[n]:.4f}" for _, values in per_class))
         console.print(classes)
