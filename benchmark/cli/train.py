@@ -30,7 +30,7 @@ def add_parser(sub) -> None:
     p.add_argument("--max-iters", type=int, help="training iterations (the poly schedule follows)")
     p.add_argument("--batch-size", type=int, help="images per step and process")
     p.add_argument("--size", type=int, help="training/validation image side in pixels")
-    p.add_argument("--amp", action="store_true", help="bfloat16 autocast")
+    p.add_argument("--amp", action="store_true", help="bfloat16 autocast (CUDA only)")
     p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     p.add_argument("--resume", action="store_true", help="continue from the work dir's last checkpoint")
     p.add_argument("--seed", type=int, help="random seed (default: the config's)")

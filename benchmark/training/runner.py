@@ -105,6 +105,8 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
                                        sampler=dict(type="DefaultSampler", shuffle=False), **loader),
                    val_evaluator=[EvaluatorMetric(cfg.run.task, cfg.run.classes)], val_cfg=dict(type="ValLoop"))
     on_cuda = torch.cuda.is_available()
+    if cfg.optim_wrapper.type == "AmpOptimWrapper" and not on_cuda:
+        raise BenchError("--amp: mmengine's AmpOptimWrapper needs a CUDA device; drop --amp for CPU training")
     if cfg.get("sync_bn") and not on_cuda:
         raise BenchError("sync_bn: SyncBatchNorm only works on CUDA devices; drop it for CPU training")
     if distributed() and not on_cuda:
