@@ -13,6 +13,9 @@ from .contract import SegmentationModel
 from .weights import load_encoder_weights, log_random_init, wants_download
 
 
+RESIDUAL_GAIN = 8.0
+
+
 @BASELINES.register_module(name="deeplabv3plus")
 class DeepLabV3Plus(SegmentationModel):
     """`encoder`: any smp encoder name (resnet50 in the paper setting). smp defaults to ASPP rates
@@ -50,7 +53,10 @@ class DeepLabV3Plus(SegmentationModel):
         stride = self.net.encoder.output_stride
         pad_h, pad_w = -h % stride, -w % stride
         if self.noise_residual:
-            x = torch.cat([x, x - F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)], 1)
+            # ×8 brings the residual of natural images to about unit variance, the scale of the
+            # normalised image, so the first convolution does not start out ignoring it.
+            residual = x - F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+            x = torch.cat([x, RESIDUAL_GAIN * residual], 1)
         if pad_h or pad_w:
             x = F.pad(x, (0, pad_w, 0, pad_h))
         return self.net(x)[..., :h, :w]

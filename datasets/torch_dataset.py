@@ -21,18 +21,26 @@ TASKS = ("binary", "semantic")
 Distortion = Callable[[np.ndarray, int], np.ndarray]
 
 
-def default_transforms(size: int | tuple[int, int], train: bool, seed: int | None = None) -> A.Compose:
-    """Resize to the network size (bilinear image, nearest mask, always), plus a flip in training."""
+def default_transforms(size: int | tuple[int, int], train: bool, seed: int | None = None,
+                       crop: int | None = None) -> A.Compose:
+    """Resize to the network size (bilinear image, nearest mask, always), plus a flip in training.
+
+    `crop` (training only) then takes random crops of that side: resampling smooths away the
+    pixel-level traces edits leave, so a network size equal to the data's native size plus crops
+    trains on the traces as they are, while evaluation still sees whole images."""
     h, w = (size, size) if isinstance(size, int) else size
     steps: list = [A.Resize(h, w, interpolation=cv2.INTER_LINEAR, mask_interpolation=cv2.INTER_NEAREST)]
+    if train and crop:
+        steps.append(A.RandomCrop(min(crop, h), min(crop, w)))
     if train:
         steps.append(A.HorizontalFlip(p=0.5))
     return A.Compose(steps, seed=seed)
 
 
 class SegmentationDataset(Dataset):
-    """Items are dicts: `inputs` uint8 3×H×W, `mask` int64 H×W (binary task: 0/1; semantic: the
-    generator ids; 255 ignore either way), `label` 0/1, `image_id`.
+    """Items are dicts: `inputs` uint8 3×H×W, `mask` uint8 H×W (binary task: 0/1; semantic: the
+    generator ids; 255 ignore either way), `label` 0/1, `image_id`. Both stay uint8 (8× smaller
+    than int64 between loader processes); the model casts the mask for its loss.
 
     `distortion(image, index)` runs on the native-resolution image before any resizing, as the
     robustness protocol requires; the mask is never distorted.
@@ -40,12 +48,12 @@ class SegmentationDataset(Dataset):
 
     def __init__(self, adapter: BaseAdapter, size: int | tuple[int, int] = 512, task: str = "binary",
                  train: bool = False, transforms: A.Compose | None = None,
-                 distortion: Distortion | None = None, seed: int | None = None):
+                 distortion: Distortion | None = None, seed: int | None = None, crop: int | None = None):
         if task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, got {task!r}")
         self.adapter = adapter
         self.task = task
-        self.transforms = transforms or default_transforms(size, train, seed)
+        self.transforms = transforms or default_transforms(size, train, seed, crop)
         self.distortion = distortion
 
     @property
@@ -64,7 +72,7 @@ class SegmentationDataset(Dataset):
             mask = np.where(mask == IGNORE_INDEX, IGNORE_INDEX, mask > 0).astype(np.uint8)
         return {
             "inputs": torch.from_numpy(np.ascontiguousarray(out["image"].transpose(2, 0, 1))),
-            "mask": torch.from_numpy(mask.astype(np.int64)),
+            "mask": torch.from_numpy(np.ascontiguousarray(mask)),
             "label": sample.label,
             "image_id": sample.image_id,
         }

@@ -55,6 +55,39 @@ def test_class_weight_and_all_ignore():
     assert model.loss(logits, torch.full_like(data["mask"], 255)).item() == 0.0
 
 
+@pytest.mark.parametrize("num_classes", [2, 3])
+def test_dice_term_is_soft_dice_over_foreground_classes(num_classes):
+    model = FCN8s(num_classes, backbone="resnet18", dice_weight=0.5)
+    data = batch(model, num_classes=num_classes, seed=2)
+    logits = model.logits(data["inputs"])
+    mask = data["mask"].to(torch.uint8)  # datasets hand over uint8 label maps
+    ce = F.cross_entropy(logits, mask.long(), ignore_index=255)
+    probs, valid = logits.softmax(1), mask != 255
+    dice = []
+    for c in range(1, num_classes):  # every class is present in this batch
+        p, t = probs[:, c][valid], (mask[valid] == c).float()
+        dice.append(1 - 2 * (p * t).sum() / (p.sum() + t.sum()))
+    want = ce + 0.5 * torch.stack(dice).mean()
+    assert torch.allclose(model.loss(logits, mask), want, atol=1e-5)
+
+
+def test_cpu_bf16_autocast_keeps_the_contract(monkeypatch):
+    import benchmark.baselines.contract as contract
+
+    monkeypatch.setattr(contract, "native_cpu_bf16", lambda: True)
+    torch.manual_seed(0)
+    fp32 = DeepLabV3Plus(2, encoder="resnet18").eval()
+    bf16 = DeepLabV3Plus(2, encoder="resnet18", cpu_bf16=True).eval()
+    bf16.load_state_dict(fp32.state_dict())
+    data = batch(fp32)
+    a, b = fp32(**data), bf16(**data)
+    assert b["probs"].dtype == torch.float32 and b["loss"].dtype == torch.float32
+    assert not torch.equal(a["probs"], b["probs"])  # bf16 really ran
+    assert torch.allclose(a["probs"], b["probs"], atol=0.05) and abs(a["loss"] - b["loss"]) < 0.05
+    monkeypatch.setattr(contract, "native_cpu_bf16", lambda: False)
+    assert DeepLabV3Plus(2, encoder="resnet18", cpu_bf16=True).cpu_bf16 is False
+
+
 def test_topk_score_against_sorting():
     g = torch.Generator().manual_seed(1)
     probs = torch.rand(3, 2, 10, 10, generator=g).softmax(1)

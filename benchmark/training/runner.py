@@ -83,7 +83,8 @@ def prepare(cfg: Config, dataset: str, root: str, task: str, train_generators: S
         if not keep:
             raise BenchError(f"{root}: no '{adapter.split}' image is free of the held-out editors "
                              f"({', '.join(holdout)})")
-        base = SegmentationDataset(adapter, cfg.data.size, task, train=train, seed=seed)
+        base = SegmentationDataset(adapter, cfg.data.size, task, train=train, seed=seed,
+                                   crop=cfg.data.get("crop"))
         return SubsetWithMeta(base, keep, meta, seed)
 
     return subset(train_adapter, True), (subset(val_adapter, False) if val_adapter is not None else None)
