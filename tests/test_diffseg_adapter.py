@@ -138,3 +138,13 @@ def test_cli_reports_bad_root_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "nope" in proc.stderr and "does not exist" in proc.stderr
+
+
+@pytest.mark.parametrize("name", ["brk[/x]", "brk[red]"])
+def test_cli_prints_paths_verbatim(tmp_path, name, capsys):
+    # Paths are user text, never rich markup: "[/x]" must not crash, "[red]" must not vanish.
+    from benchmark.cli.main import main
+
+    assert main(["data", "check", "--dataset", "diffseg", "--root", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert f"{name}" in err.replace("\n", "") and "does not exist" in err.replace("\n", "")

@@ -7,8 +7,11 @@ import json
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich_argparse import RichHelpFormatter
+
+from .console import say
 
 
 def add_parser(sub) -> None:
@@ -59,7 +62,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
     summary = write_demo(args.format, args.out, images=args.images, size=args.size, seed=args.seed,
                          workers=args.workers)
-    Console().print(f"[green]wrote[/] {summary}")
+    done, summary = summary.split(" ", 1)
+    say(done, summary)
     return 0
 
 
@@ -68,7 +72,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     manifest = export_split(args.dataset, args.root, args.split, args.out, distortion=args.distortion,
                             with_masks=args.with_masks, task=args.task, seed=args.seed, workers=args.workers)
-    Console().print(f"[green]exported[/] {manifest['n_images']} images of {args.dataset} {manifest['split']} "
+    say("exported", f"{manifest['n_images']} images of {args.dataset} {manifest['split']} "
                     f"({manifest['distortion']}) to {args.out}")
     return 0
 
@@ -85,10 +89,9 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         print_report(result)
     if result["errors"]:
-        err = Console(stderr=True)
         for line in result["errors"]:
-            err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)
-        err.print(f"[bold red]{len(result['errors'])} broken sample(s)[/]")
+            say("error:", line, "red", stderr=True)
+        say(f"{len(result['errors'])} broken sample(s)", "", "bold red", stderr=True)
         return 1
     return 0
 
@@ -110,7 +113,7 @@ def parse_options(pairs: list[str]) -> dict:
 
 def print_report(result: dict) -> None:
     console = Console()
-    splits = Table(title=f"{result['dataset']} at {result['root']}")
+    splits = Table(title=escape(f"{result['dataset']} at {result['root']}"))
     for col in ("split", "images", "edited", "real"):
         splits.add_column(col, justify="right" if col != "split" else "left")
     for name, s in result["splits"].items():
@@ -134,6 +137,6 @@ def print_report(result: dict) -> None:
                   ", ".join(f"{k}: {v}" for k, v in result["turns"].items()))
     console.print("image sizes: " + ", ".join(f"{k} ({v})" for k, v in list(result["sizes"].items())[:6]))
     for w in result["warnings"]:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        say("warning:", w, "yellow")
     if not result["errors"]:
         console.print("[green]all samples load and validate[/]")

@@ -4,16 +4,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich.console import Console
 from rich_argparse import RichHelpFormatter
 
 from benchmark import __version__
 from benchmark.errors import BenchError
 
 from . import data, pack, plot, predict, score, table, train
+from .console import say
 
 GROUPS = [data, train, predict, pack, score, table, plot]
-stderr = Console(stderr=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,10 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except BenchError as exc:
-        stderr.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        say("error:", exc, "bold red", stderr=True)
         return 2
     except KeyboardInterrupt:
-        stderr.print("[red]interrupted[/]")
+        say("interrupted", "", "red", stderr=True)
         return 130
 
 

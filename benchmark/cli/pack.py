@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
 from rich_argparse import RichHelpFormatter
+
+from .console import say
 
 
 def add_parser(sub) -> None:
@@ -35,5 +36,5 @@ def run(args: argparse.Namespace) -> int:
                            scores_csv=args.scores, method=args.method,
                            generators=args.generators.split(",") if args.generators else None,
                            root=args.root, extra_manifest=extra, scale01=args.scale01)
-    Console().print(f"[green]packed[/] {out}")
+    say("packed", out)
     return 0

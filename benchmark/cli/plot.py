@@ -7,6 +7,8 @@ from rich.console import Console
 from rich.table import Table
 from rich_argparse import RichHelpFormatter
 
+from .console import say
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("plot", formatter_class=RichHelpFormatter, help="robustness curves, confusion matrix, IoU vs area")
@@ -46,7 +48,7 @@ def run_robustness(args: argparse.Namespace) -> int:
         table.add_row(row["group"], row["family"], _num(row["clean"]), _num(row["worst"]),
                       "–" if row["relative_drop"] is None else f"{row['relative_drop']:.1%}", _num(row["area"]))
     Console().print(table)
-    Console().print(f"[green]wrote[/] {out}")
+    say("wrote", out)
     return 0
 
 
@@ -59,7 +61,7 @@ def run_confusion(args: argparse.Namespace) -> int:
     from benchmark.results import read_result
 
     out = plot_confusion(read_result(args.result), args.out, where=args.result)
-    Console().print(f"[green]wrote[/] {out}")
+    say("wrote", out)
     return 0
 
 
@@ -79,5 +81,5 @@ def run_area(args: argparse.Namespace) -> int:
         out = plot_area(frame, args.metric, args.out)
     else:
         out = plot_area_bins(read_result(args.source), args.metric, args.out, where=args.source)
-    Console().print(f"[green]wrote[/] {out}")
+    say("wrote", out)
     return 0

@@ -7,6 +7,8 @@ import argparse
 from rich.console import Console
 from rich_argparse import RichHelpFormatter
 
+from .console import say
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", required=True, help="a .pth written by bench train, or its work dir (then its best checkpoint)")
@@ -44,7 +46,7 @@ def run_predict(args: argparse.Namespace) -> int:
     out = predict_split(args.checkpoint, args.dataset, args.root, args.split, args.out, args.distortion,
                         batch_size=args.batch_size, workers=args.workers, device=args.device,
                         progress=not args.quiet)
-    Console().print(f"[green]wrote[/] {out}")
+    say("wrote", out)
     return 0
 
 
@@ -56,10 +58,9 @@ def run_eval(args: argparse.Namespace) -> int:
     report = evaluate(args.checkpoint, args.dataset, args.root, args.split, args.out, parse_sweep(args.distortion),
                       Policy.from_options(parse_options(args.policy)), batch_size=args.batch_size,
                       workers=args.workers, device=args.device, progress=not args.quiet)
-    console = Console()
-    console.print(report["table"])
+    Console().print(report["table"])
     for path in report["results"]:
-        console.print(f"[green]wrote[/] {path}")
+        say("wrote", path)
     if report["plot"]:
-        console.print(f"[green]wrote[/] {report['plot']}")
+        say("wrote", report["plot"])
     return 0

@@ -8,6 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich_argparse import RichHelpFormatter
 
+from .console import say
+
 from benchmark.errors import BenchError
 
 
@@ -56,12 +58,11 @@ def run(args: argparse.Namespace) -> int:
                                distortion=args.distortion, workers=args.workers, breakdown_keys=args.breakdown,
                                per_image_csv=args.per_image, progress=not args.quiet)
     write_result(result, args.out)
-    err = Console(stderr=True)
     for warning in result["warnings"]:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        say("warning:", warning, "yellow", stderr=True)
     if not args.quiet:
         print_summary(result, Console())
-        Console().print(f"[green]wrote[/] {args.out}")
+        say("wrote", args.out)
     return 0
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from rich.console import Console
 from rich_argparse import RichHelpFormatter
 
+from .console import say
+
 from benchmark.errors import BenchError
 
 
@@ -31,9 +33,8 @@ def run(args: argparse.Namespace) -> int:
 
     results = [read_result(p) for p in args.results]
     grid = build_grid(results, args.rows, args.cols, args.metrics, paths=args.results)
-    err = Console(stderr=True)
     for warning in grid.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        say("warning:", warning, "yellow", stderr=True)
     if args.out:
         if args.format == "rich":
             raise BenchError("--out writes text: choose --format markdown, latex or csv")
