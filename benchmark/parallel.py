@@ -34,10 +34,11 @@ def run_chunks(fn: Callable[[Sequence], Any], items: Sequence, workers: int | No
     if workers <= 1 or len(items) < 32:
         init(*initargs)
         chunks = chunked(items, 1)
-        yield from (fn(c) for c in track(chunks, description, total=len(chunks), enabled=progress))
+        yield from (fn(c) for c in track(chunks, description, enabled=progress, weights=[len(c) for c in chunks]))
         return
     ctx = mp.get_context("forkserver" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=init, initargs=initargs) as pool:
-        futures = [pool.submit(fn, chunk) for chunk in chunked(items, workers)]
-        for future in track(futures, description, total=len(futures), enabled=progress):
+        chunks = chunked(items, workers)
+        futures = [pool.submit(fn, chunk) for chunk in chunks]
+        for future in track(futures, description, enabled=progress, weights=[len(c) for c in chunks]):
             yield future.result()
