@@ -79,7 +79,9 @@ class DiffSeg30k(BaseAdapter):
             if split not in found:  # an extracted copy of the same split is faster to read
                 found[split].append(ZipStore(z))
         shards: dict[str, list[Path]] = defaultdict(list)
-        for p in sorted(root.rglob("*.parquet")):
+        # Shards sit in the root or one folder down (the hub's `data/`); a deeper search would
+        # merge the splits of every dataset below a parent folder.
+        for p in sorted([*root.glob("*.parquet"), *root.glob("*/*.parquet")]):
             shards[_split_of(p.stem)].append(p)
         for split, paths in shards.items():
             found[split].append(paths)

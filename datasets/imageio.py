@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from benchmark.errors import DataError
 
@@ -16,9 +16,9 @@ Image.LOAD_TRUNCATED_IMAGES = False
 
 def decode_image(data: bytes, name: str) -> np.ndarray:
     """Decode any 8-bit image file to uint8 RGB HxWx3 (cv2 is about twice as fast as PIL on PNG)."""
-    buf = np.frombuffer(data, np.uint8)
-    img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if len(buf) else None
-    if img is None or png_truncated(data):
+    # The IEND check comes first: libpng would print its own complaint before failing.
+    img = None if png_truncated(data) or not data else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
         raise DataError(name, "unreadable or truncated image file")
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
@@ -101,6 +101,8 @@ def _open_mask(data: bytes, name: str) -> Image.Image:
         with Image.open(io.BytesIO(data)) as im:
             im.load()
             return im.copy()
+    except UnidentifiedImageError:
+        raise DataError(name, "not an image file") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise DataError(name, f"unreadable or truncated mask file ({exc})") from None
 

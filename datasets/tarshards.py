@@ -89,7 +89,10 @@ class TarShardStore:
         except DataError:
             raise
         except Exception as exc:  # indexed_bzip2 and tarfile raise many types on corrupt input
-            raise DataError(str(self.path), f"truncated or corrupt shard ({type(exc).__name__}: {exc})") from None
+            # indexed_bzip2 reports a stream that stops early as a bare "std::exception".
+            detail = (f"{type(exc).__name__}: {exc}" if str(exc) not in ("", "std::exception")
+                      else "the bzip2 stream is damaged or ends early")
+            raise DataError(str(self.path), f"truncated or corrupt shard ({detail})") from None
         short = [n for n, (o, s) in members.items() if o + s > end]
         if short:
             raise DataError(str(self.path), f"truncated shard: member {short[0]} runs past the end")

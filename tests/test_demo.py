@@ -227,8 +227,12 @@ def test_rerun_with_same_options_keeps_the_folder_other_options_refused(tmp_path
     out = tmp_path / "demo"
     write_demo("diffseg", out, images=6, size=48, seed=1, workers=1)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert "already holds this demo" in write_demo("diffseg", out, images=6, size=48, seed=1, workers=1)
+    assert write_demo("diffseg", out, images=6, size=48, seed=1, workers=1).startswith(f"kept {out}")
     with pytest.raises(BenchError, match="not empty"):
         write_demo("diffseg", out, images=6, size=48, seed=2, workers=1)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["demo"]  # no partial folder left behind
+    shard = next(out.glob("data/*.parquet"))
+    shard.unlink()  # a demo folder missing a file is not "the same demo"
+    with pytest.raises(BenchError, match=f"1 file.*missing or changed.*{shard.name}"):
+        write_demo("diffseg", out, images=6, size=48, seed=1, workers=1)
