@@ -34,6 +34,18 @@ def test_jpeg_is_deterministic_and_lossy():
     assert err95 < err60
 
 
+def test_jpeg_policy_names_the_codec_release():
+    from PIL import features
+
+    from benchmark.distortions.standard import Jpeg
+
+    encoder = Jpeg.versions()["jpeg_encoder"]
+    if features.check_feature("libjpeg_turbo"):
+        # "libjpeg 6.2" alone would name the API level every turbo release reports.
+        assert f"libjpeg-turbo {features.version_feature('libjpeg_turbo')}" in encoder
+    assert features.version("jpg") in encoder
+
+
 def test_resize_scale_blur_noise():
     img = _image()
     assert apply_distortion("resize26", img).shape == (18, 26, 3)        # longer side 53 -> 26

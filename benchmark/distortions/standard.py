@@ -33,7 +33,11 @@ class Jpeg(Distortion):
 
     @classmethod
     def versions(cls):
-        return {"jpeg_encoder": f"PIL {Image.__version__} / libjpeg {features.version('jpg')}"}
+        # libjpeg's version is the API level it emulates (6.2 for libjpeg-turbo); the codec that
+        # decides the bytes is turbo's own release, so record that where PIL was built with it.
+        codec = (f"libjpeg-turbo {features.version_feature('libjpeg_turbo')}"
+                 if features.check_feature("libjpeg_turbo") else "libjpeg")
+        return {"jpeg_encoder": f"PIL {Image.__version__} / {codec} (libjpeg API {features.version('jpg')})"}
 
 
 @DISTORTIONS.register_module(name="resize")
