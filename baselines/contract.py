@@ -65,10 +65,11 @@ class SegmentationModel(BaseModel):
 
     def __init__(self, num_classes: int, score_rule: str = "max",
                  class_weight: Sequence[float] | None = None, dice_weight: float = 0.0,
-                 cpu_bf16: bool = False,
+                 cpu_bf16: bool = False, channels_last: bool = False,
                  mean: Sequence[float] = (123.675, 116.28, 103.53),
                  std: Sequence[float] = (58.395, 57.12, 57.375)):
-        super().__init__(data_preprocessor=SegDataPreprocessor(mean, std))
+        super().__init__(data_preprocessor=SegDataPreprocessor(mean, std, channels_last))
+        self.channels_last = channels_last  # the layers are converted by build_model, once they exist
         if num_classes < 2:
             raise BenchError(f"num_classes must be at least 2 (unedited + edited), got {num_classes}")
         self.num_classes = num_classes

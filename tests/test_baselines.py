@@ -88,6 +88,25 @@ def test_cpu_bf16_autocast_keeps_the_contract(monkeypatch):
     assert DeepLabV3Plus(2, encoder="resnet18", cpu_bf16=True).cpu_bf16 is False
 
 
+def test_channels_last_model_gives_the_same_contract():
+    from benchmark.training.runner import build_model
+
+    cfg = dict(type="deeplabv3plus", num_classes=2, encoder="resnet18", noise_residual=True)
+    torch.manual_seed(0)
+    plain = build_model(cfg).eval()
+    nhwc = build_model({**cfg, "channels_last": True}).eval()
+    nhwc.load_state_dict(plain.state_dict())
+    conv = nhwc.net.encoder.conv1.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    g = torch.Generator().manual_seed(3)
+    raw = {"inputs": torch.randint(0, 256, (2, 3, 48, 40), dtype=torch.uint8, generator=g),
+           "mask": torch.randint(0, 2, (2, 48, 40), generator=g)}
+    data = nhwc.data_preprocessor(dict(raw))
+    assert data["inputs"].is_contiguous(memory_format=torch.channels_last)
+    a, b = plain(**plain.data_preprocessor(dict(raw))), nhwc(**data)
+    assert torch.allclose(a["probs"], b["probs"], atol=1e-4) and torch.allclose(a["loss"], b["loss"], atol=1e-4)
+
+
 def test_topk_score_against_sorting():
     g = torch.Generator().manual_seed(1)
     probs = torch.rand(3, 2, 10, 10, generator=g).softmax(1)

@@ -50,7 +50,11 @@ def init_cpu_distributed() -> None:
 def build_model(model_cfg: dict) -> torch.nn.Module:
     """Instantiate a baseline from a config's `model` dict (which carries num_classes once trained)."""
     lookup(BASELINES, model_cfg["type"])
-    return BASELINES.build(dict(model_cfg))
+    model = BASELINES.build(dict(model_cfg))
+    if getattr(model, "channels_last", False):
+        # NHWC weights and activations: oneDNN's bf16 convolutions run ~15% faster so on CPU.
+        model = model.to(memory_format=torch.channels_last)
+    return model
 
 
 def prepare(cfg: Config, dataset: str, root: str, task: str, train_generators: Sequence[str] | None = None,

@@ -18,8 +18,7 @@ import torch
 from tabulate import tabulate
 from torch.utils.flop_counter import FlopCounterMode
 
-import benchmark.baselines  # noqa: F401  (registers the baselines)
-from benchmark.registry import BASELINES
+from benchmark.training.runner import build_model
 
 # dense (no sparsity) bf16 tensor-core peaks, TFLOP/s, from the vendors' data sheets
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L40S": 362.0, "A10": 125.0, "V100": 125.0}
@@ -31,10 +30,8 @@ def device_peak(name: str) -> float | None:
 
 def build(args, device: torch.device, channels_last: bool):
     key = "encoder" if args.baseline == "deeplabv3plus" else "backbone"
-    model = BASELINES.build(dict(type=args.baseline, num_classes=2, **{key: args.encoder})).to(device).train()
-    model.data_preprocessor.channels_last = channels_last
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model = build_model(dict(type=args.baseline, num_classes=2, channels_last=channels_last, **{key: args.encoder}))
+    model = model.to(device).train()
     return model, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
 
