@@ -160,6 +160,8 @@ class SemiTruths(BaseAdapter):
             raise DataError(str(self.root), "no Semi-Truths shards (original/..., inpainting/..., "
                                             "prompt-based-editing/...) under this folder")
         problems: list[DataError] = []
+        # Shard groups with an unreadable shard: their rows are not also reported as missing members.
+        self._broken: set[tuple] = set()
         edits = self._member_index(layout, problems)
         records = self._edit_records(layout, edits, problems)
         if self.reals:
@@ -169,13 +171,15 @@ class SemiTruths(BaseAdapter):
     def _wanted(self, selection: set[str] | None, value: str) -> bool:
         return selection is None or value in selection
 
-    def _members(self, stores: list[TarShardStore], problems: list) -> list[Member]:
+    def _members(self, stores: list[TarShardStore], problems: list, group: tuple) -> list[Member]:
         out = []
         for store in stores:
             try:
                 out += [(store, name) for name in store.names()]
             except DataError as exc:
-                problems.append(exc)
+                if (group, store.path) not in self._broken:  # originals are listed twice (edits, reals)
+                    problems.append(exc)
+                self._broken |= {group, (group, store.path)}
         return out
 
     def _member_index(self, layout: Layout, problems: list) -> dict:
@@ -186,18 +190,18 @@ class SemiTruths(BaseAdapter):
                     and self._wanted(self.models, model)):
                 continue
             suffix = f"_{ds}_{model}"
-            for member in self._members(stores, problems):
+            for member in self._members(stores, problems, ("edit", method, ds, model)):
                 stem = Path(member[1]).stem
                 edits[(method, ds, model, stem[: -len(suffix)] if stem.endswith(suffix) else stem)] = member
         return edits
 
-    def _by_stem(self, shards: dict[str, list[TarShardStore]], problems: list, normalise: bool) -> dict:
+    def _by_stem(self, shards: dict[str, list[TarShardStore]], problems: list, kind: str) -> dict:
         found = {}
         for ds, stores in shards.items():
             if self._wanted(self.sources, ds):
-                for member in self._members(stores, problems):
+                for member in self._members(stores, problems, (kind, ds)):
                     stem = Path(member[1]).stem
-                    found[(ds, normalise_id(ds, stem) if normalise else stem)] = member
+                    found[(ds, normalise_id(ds, stem) if kind == "original" else stem)] = member
         return found
 
     def _rows(self, problems: list) -> list[tuple[str, dict]]:
@@ -234,8 +238,8 @@ class SemiTruths(BaseAdapter):
                 and (self.pass_qc is None or row.get("pass_qc") == self.pass_qc))
 
     def _edit_records(self, layout: Layout, edits: dict, problems: list) -> list[EditRecord]:
-        masks = self._by_stem(layout.masks, problems, normalise=False)
-        originals = self._by_stem(layout.originals, problems, normalise=True)
+        masks = self._by_stem(layout.masks, problems, "mask")
+        originals = self._by_stem(layout.originals, problems, "original")
         records, used = [], set()
         for where, row in self._rows(problems):
             if not self._keep(row):
@@ -250,6 +254,8 @@ class SemiTruths(BaseAdapter):
                                                  f"({', '.join(self.generators)})"))
                 continue
             image = edits.get(key)
+            if image is None and ("edit", method, ds, model) in self._broken:
+                continue
             if image is None:
                 problems.append(DataError(where, f"edited image {row['perturbed_img_id']}_{ds}_{model} is in "
                                                  f"no shard under {self.root / method}"))
@@ -257,12 +263,16 @@ class SemiTruths(BaseAdapter):
             mask = None
             if method == "inpainting":
                 mask = _find_mask(masks, ds, row)
+                if mask is None and ("mask", ds) in self._broken:
+                    continue
                 if mask is None:
                     problems.append(DataError(where, f"mask {row['mask_id']} ({row.get('mask_name')}) of "
                                                      f"{image[0].where(image[1])} is in no shard under "
                                                      f"{self.root / 'original' / 'masks'}"))
                     continue
             original = originals.get((ds, normalise_id(ds, row["img_id"])))
+            if original is None and ("original", ds) in self._broken:
+                continue
             if original is None:
                 problems.append(DataError(where, f"original {row['img_id']} of {image[0].where(image[1])} "
                                                  f"is in no shard under {self.root / 'original' / 'images'}"))
@@ -284,7 +294,7 @@ class SemiTruths(BaseAdapter):
         for ds, stores in layout.originals.items():
             if not self._wanted(self.sources, ds):
                 continue
-            for store, name in self._members(stores, problems):
+            for store, name in self._members(stores, problems, ("original", ds)):
                 img_id = Path(name).stem
                 if split_of(ds, img_id, self.split_fractions) == self.split:
                     records.append(RealRecord(f"{ds}/original/{img_id}", (store, name),

@@ -186,6 +186,16 @@ def test_truncated_shard_is_an_error_naming_it(copy, capsys):
     shard.write_bytes(data[: len(data) // 2])
     rc, err = check(copy, capsys)
     assert rc != 0 and "CityScapes_Kandinsky_2_2_0.tar.bz2" in err and "Traceback" not in err
+    # one error for the shard, not one more per metadata row whose image it held
+    assert len([line for line in err.splitlines() if line.startswith("error:")]) == 1, err
+
+
+def test_truncated_originals_shard_is_reported_once(copy, capsys):
+    shard = copy / "original" / "images" / "CityScapes_images_0.tar.bz2"
+    shard.write_bytes(shard.read_bytes()[:200])
+    rc, err = check(copy, capsys)
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert rc != 0 and len(errors) == 1 and "CityScapes_images_0.tar.bz2" in errors[0], err
 
 
 def test_row_pointing_at_a_missing_member_is_an_error(copy, capsys):

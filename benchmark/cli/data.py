@@ -135,7 +135,9 @@ def print_report(result: dict) -> None:
                       f"median {q['0.5']:.1%}, max {area['max']:.1%}")
     console.print("generators visible per edited image: " +
                   ", ".join(f"{k}: {v}" for k, v in result["turns"].items()))
-    console.print("image sizes: " + ", ".join(f"{k} ({v})" for k, v in list(result["sizes"].items())[:6]))
+    sizes = list(result["sizes"].items())
+    more = f", +{len(sizes) - 6} more" if len(sizes) > 6 else ""
+    console.print("image sizes: " + ", ".join(f"{k} ({v})" for k, v in sizes[:6]) + more)
     for w in result["warnings"]:
         say("warning:", w, "yellow")
     if not result["errors"]:
