@@ -30,6 +30,21 @@ def test_semantic_items_resize_masks_with_nearest(adapter):
         assert item["label"] == sample.label
 
 
+def test_training_crops_keep_image_and_mask_aligned(adapter):
+    full = SegmentationDataset(adapter, size=32, task="semantic")
+    crops = SegmentationDataset(adapter, size=32, task="semantic", train=True, seed=0, crop=12)
+    assert SegmentationDataset(adapter, size=32, task="semantic", crop=12)[0]["mask"].shape == (32, 32)
+    for i in range(len(adapter)):
+        whole, item = full[i], crops[i]
+        assert item["inputs"].shape == (3, 12, 12) and item["mask"].shape == (12, 12)
+        image, mask = whole["inputs"].numpy(), whole["mask"].numpy()
+        # the crop (possibly flipped) is a window of the resized item, the same for image and mask
+        found = [(y, x, flip) for flip in (False, True) for y in range(21) for x in range(21)
+                 if np.array_equal((image[:, :, ::-1] if flip else image)[:, y:y + 12, x:x + 12], item["inputs"].numpy())
+                 and np.array_equal((mask[:, ::-1] if flip else mask)[y:y + 12, x:x + 12], item["mask"].numpy())]
+        assert found, i
+
+
 def test_binary_items_keep_ignore(adapter):
     sample = adapter[3]
     sample.mask[0, :] = 255
