@@ -44,7 +44,8 @@ class Jpeg(Distortion):
 class Resize(Distortion):
     """Longer side to S pixels, aspect kept, antialiased bicubic."""
 
-    name, param_type, bounds = "resize", int, (8, 16384)
+    # Downscaling is what destroys traces, so curves run from large sizes to small ones.
+    name, param_type, bounds, stronger_when_lower = "resize", int, (8, 16384), True
 
     def __call__(self, image, rng):
         h, w = image.shape[:2]
@@ -60,7 +61,7 @@ class Resize(Distortion):
 class Scale(Distortion):
     """Both sides times F, antialiased bicubic."""
 
-    name, bounds, identity = "scale", (0.01, 16.0), 1.0
+    name, bounds, identity, stronger_when_lower = "scale", (0.01, 16.0), 1.0, True
 
     def __call__(self, image, rng):
         h, w = image.shape[:2]
