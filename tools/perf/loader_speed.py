@@ -1,6 +1,6 @@
 """Throughput of the training input pipeline against a naive PIL-per-item loader.
 
-    python tools/perf/loader_speed.py [--root DEMO_DIR] [--sizes 256 512] [--batches 24] [--workers 2]
+    python tools/perf/loader_speed.py [--root DEMO_DIR] [--sizes 256 512] [--batches 60] [--workers 2]
 
 Both loaders read the same DiffSeg30k `train.zip` in place through a DataLoader with the same
 workers and batch size, and both results are normalised float batches ready for a model:
@@ -81,7 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", help="DiffSeg30k-layout folder with train.zip (default: write a demo)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
-    parser.add_argument("--batches", type=int, default=24)
+    parser.add_argument("--batches", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
