@@ -133,7 +133,29 @@ def test_audits_warn_on_inverted_masks_and_format_shortcut(cocoglide, capsys):
     assert main(["data", "check", "--dataset", "cocoglide", "--root", str(root), "--json"]) == 0
     warnings = json.loads(capsys.readouterr().out)["warnings"]
     assert any("masks look inverted" in w for w in warnings)
-    assert any("real images are mostly jpeg q80" in w and "edited images mostly png" in w for w in warnings)
+    assert any("is 100% of real images but 0% of edited ones" in w and "100% balanced accuracy" in w
+               for w in warnings)
+
+
+@pytest.mark.parametrize("real,edited,accuracy", [
+    ({"jpeg q95": 45, "png": 55}, {"png": 100}, "72%"),   # a minority format gives reals away
+    ({"png": 88, "jpeg q95": 12}, {"png": 100}, "56%"),
+    ({"png": 95, "jpeg q95": 5}, {"png": 100}, None),     # under 10 points of total variation
+    ({"jpeg q95": 50, "png": 50}, {"png": 50, "jpeg q95": 50}, None),
+])
+def test_format_audit_compares_whole_distributions(real, edited, accuracy):
+    from collections import Counter
+
+    from benchmark.datacheck import CheckReport, encoding_warnings
+
+    report = CheckReport("x", "root", [])
+    report.encodings = {"real": Counter(real), "edited": Counter(edited)}
+    warnings = encoding_warnings(report)
+    if accuracy is None:
+        assert warnings == []
+    else:  # balanced accuracy of guessing "real" exactly when the format is jpeg: (p_real + 1) / 2
+        [w] = warnings
+        assert "jpeg q95 is" in w and f"{accuracy} balanced accuracy" in w
 
 
 def test_audits_quiet_on_clean_data(cocoglide, capsys):
