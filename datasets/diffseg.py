@@ -128,7 +128,7 @@ class DiffSeg30k(BaseAdapter):
                 problems.append(DataError(str(shard), f"missing column(s) {', '.join(missing)}"))
                 continue
             id_col = next((c for c in ID_COLUMNS if c in names), None)
-            ids = pf.read(columns=[id_col]).column(0).to_pylist() if id_col else None
+            ids = pf.read(columns=[id_col]).column(0).to_pylist() if id_col else _stored_ids(pf)
             n = 0
             for g in range(pf.num_row_groups):
                 for r in range(pf.metadata.row_group(g).num_rows):
@@ -136,6 +136,8 @@ class DiffSeg30k(BaseAdapter):
                     records.append(RowRecord(image_id, shard, g, r))
                     n += 1
             offset += n
+        if len({r.image_id for r in records}) < len(records):  # ids must name one image each
+            records = [RowRecord(f"{i:08d}", r.shard, r.row_group, r.row) for i, r in enumerate(records)]
         return records
 
     # -- load ----------------------------------------------------------------------------
@@ -234,3 +236,18 @@ def read_label_map(path: str | os.PathLike) -> list[str]:
     if ids != list(range(1, len(ids) + 1)):
         raise DataError(str(path), f"generator ids must run 1..K without gaps, got {ids}")
     return [str(raw[str(i)]) for i in ids]
+
+
+def _stored_ids(pf) -> list[str] | None:
+    """Ids from the file names Hugging Face keeps in an Image column (`{"bytes", "path"}`), e.g.
+    `00001234.image.png` -> `00001234`, so that rows keep the ids of the released files instead of
+    row numbers that would repeat the train split's; None where any row has no name."""
+    import pyarrow as pa
+
+    image = pf.schema_arrow.field("image").type
+    if not (pa.types.is_struct(image) and image.get_field_index("path") >= 0):
+        return None
+    paths = pf.read(columns=["image.path"]).column(0).combine_chunks().field("path").to_pylist()
+    if not all(paths):
+        return None
+    return [m["id"] if (m := PAIR_RE.search(p)) else Path(p).stem for p in paths]

@@ -56,15 +56,17 @@ def write_zip(path: Path, pairs, prefix: str = "train_copy") -> Path:
     return path
 
 
-def write_parquet(path: Path, pairs, struct: bool = True) -> Path:
+def write_parquet(path: Path, pairs, struct: bool = True, paths=None) -> Path:
+    """`paths`: the file names kept in the Image structs (None: no names, as in many uploads)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     images, masks = [], []
     for _, image, mask in pairs:
         images.append(png_bytes(image))
         masks.append(png_bytes(mask, "L"))
     if struct:  # Hugging Face `Image` feature layout
-        col = lambda xs: [{"bytes": b, "path": None} for b in xs]  # noqa: E731
-        table = pa.table({"image": col(images), "mask": col(masks)})
+        names = paths or [None] * len(images)
+        table = pa.table({"image": [{"bytes": b, "path": p} for b, p in zip(images, names)],
+                          "mask": [{"bytes": b, "path": None} for b in masks]})
     else:
         table = pa.table({"image": pa.array(images, pa.binary()), "mask": pa.array(masks, pa.binary())})
     pq.write_table(table, path, row_group_size=4)

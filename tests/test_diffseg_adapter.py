@@ -66,6 +66,18 @@ def test_parquet_shards(tmp_path, struct):
     assert len(single) == 2
 
 
+def test_parquet_ids_come_from_the_stored_file_names(tmp_path):
+    pairs = list(random_pairs())[::-1]  # row k holds image 5 - k: row numbers would mislabel them
+    shard = tmp_path / "validation-00000-of-00001.parquet"
+    write_parquet(shard, pairs, paths=[f"{i}.image.png" for i, _, _ in pairs])
+    ds = DiffSeg30k(shard, split="validation")
+    assert ds.ids == [i for i, _, _ in pairs]  # the released ids, not row numbers
+    assert_matches(ds)  # looks each sample up by its id
+    # names that do not identify one image each fall back to row numbers
+    write_parquet(shard, pairs, paths=["same.png"] * len(pairs))
+    assert DiffSeg30k(shard, split="validation").ids == [f"{i:08d}" for i in range(len(pairs))]
+
+
 def test_default_generator_map_without_labels(tmp_path):
     write_folder(tmp_path, random_pairs())
     assert DiffSeg30k(tmp_path).generators == list(DiffSeg30k.default_generators)
