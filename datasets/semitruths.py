@@ -162,6 +162,7 @@ class SemiTruths(BaseAdapter):
         problems: list[DataError] = []
         # Shard groups with an unreadable shard: their rows are not also reported as missing members.
         self._broken: set[tuple] = set()
+        self._unreadable: set[Path] = set()  # reported once, though originals are listed twice
         edits = self._member_index(layout, problems)
         records = self._edit_records(layout, edits, problems)
         if self.reals:
@@ -177,9 +178,10 @@ class SemiTruths(BaseAdapter):
             try:
                 out += [(store, name) for name in store.names()]
             except DataError as exc:
-                if (group, store.path) not in self._broken:  # originals are listed twice (edits, reals)
+                if store.path not in self._unreadable:
                     problems.append(exc)
-                self._broken |= {group, (group, store.path)}
+                    self._unreadable.add(store.path)
+                self._broken.add(group)
         return out
 
     def _member_index(self, layout: Layout, problems: list) -> dict:
