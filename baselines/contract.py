@@ -18,30 +18,15 @@ from mmengine.model import BaseModel
 
 from benchmark.datasets.sample import IGNORE_INDEX
 from benchmark.errors import BenchError
+from benchmark.metrics.image_score import image_scores
 
 from .preprocess import SegDataPreprocessor
 
 
 def image_score(probs: torch.Tensor, rule: str = "max") -> torch.Tensor:
-    """Image-level edit probability from N×C×h×w mask probabilities.
-
-    `max`: the largest per-pixel 1 - P(unedited); `topk_mean:F`: the mean of it over the top
-    fraction F of pixels, which one confidently wrong pixel cannot dominate.
-    """
-    edited = (1.0 - probs[:, 0]).flatten(1)
-    if rule == "max":
-        return edited.amax(1)
-    name, _, arg = rule.partition(":")
-    if name == "topk_mean":
-        try:
-            fraction = float(arg)
-        except ValueError:
-            fraction = -1.0
-        if not 0 < fraction <= 1:
-            raise BenchError(f"score rule '{rule}': the fraction must be in (0, 1], e.g. topk_mean:0.01")
-        k = max(1, round(fraction * edited.shape[1]))
-        return edited.topk(k, dim=1).values.mean(1)
-    raise BenchError(f"unknown score rule '{rule}' (known: max, topk_mean:F)")
+    """Image-level edit probability from N×C×h×w mask probabilities by the shared image-score
+    rule (`benchmark.metrics.image_score`) applied to 1 - P(unedited)."""
+    return image_scores((1.0 - probs[:, 0]).flatten(1), rule)
 
 
 def native_cpu_bf16() -> bool:

@@ -1,14 +1,15 @@
 """`bench data check`: load every sample of every split, list every broken file, summarise."""
 from __future__ import annotations
 
-import inspect
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from benchmark.datasets.base import canonical_split
 from benchmark.datasets.sample import IGNORE_INDEX
+from benchmark.datasets.spec import DatasetSpec
 from benchmark.errors import BenchError, DataError
 
 
@@ -22,6 +23,7 @@ class SplitStats:
 @dataclass
 class CheckReport:
     dataset: str
+    dataset_spec: str
     root: str
     generators: list[str]
     splits: dict[str, SplitStats] = field(default_factory=dict)
@@ -52,6 +54,7 @@ class CheckReport:
         areas = np.asarray(self.areas, float)
         return {
             "dataset": self.dataset,
+            "dataset_spec": self.dataset_spec,
             "root": self.root,
             "splits": {k: vars(v) for k, v in self.splits.items()},
             "generators": {name: float(self.pixels[i + 1] / total) for i, name in enumerate(self.generators)},
@@ -71,32 +74,25 @@ class CheckReport:
         }
 
 
-def check_dataset(dataset: str, root: str, splits: list[str] | None = None,
-                  progress: bool = True, **adapter_args) -> CheckReport:
-    from benchmark.datasets import BaseAdapter  # noqa: F401  (registers the adapters)
-    from benchmark.registry import DATASETS, lookup
+def check_dataset(dataset: str | DatasetSpec, root: str, splits: list[str] | None = None,
+                  progress: bool = True) -> CheckReport:
     from .progress import track
 
-    cls = lookup(DATASETS, dataset)
+    spec = DatasetSpec.of(dataset)
     if not Path(root).exists():
         raise DataError(str(root), "dataset root does not exist")
-    known = inspect.signature(cls.__init__).parameters
-    unknown = [k for k in adapter_args if k not in known or k in ("self", "root", "split")]
-    if unknown:
-        options = [k for k in known if k not in ("self", "root", "split")]
-        raise BenchError(f"{dataset} has no option {unknown[0]} (options: {', '.join(options)})")
-    available = cls.splits(root)
+    available = spec.splits(root)
     if not available:
-        raise BenchError(f"{root}: no split of the {dataset} layout found")
-    wanted = splits or available
+        raise BenchError(f"{root}: no split of the {spec.name} layout found")
+    wanted = list(dict.fromkeys(canonical_split(s) for s in splits)) if splits else available
     unknown = [s for s in wanted if s not in available]
     if unknown:
-        raise BenchError(f"{root}: no split {', '.join(unknown)} (found: {', '.join(available)})")
+        raise BenchError(f"{root}: no split {', '.join(unknown)} (splits found: {', '.join(available)})")
     report = None
     for split in wanted:
-        adapter = cls(root, split=split, strict=False, **adapter_args)
+        adapter = spec.build(root, split, strict=False)
         if report is None:
-            report = CheckReport(dataset, str(root), adapter.generators)
+            report = CheckReport(spec.name, str(spec), str(root), adapter.generators)
         report.splits[split] = SplitStats()
         report.errors += [str(p) for p in adapter.problems]
         report.warnings += [w for w in adapter.warnings if w not in report.warnings]

@@ -12,7 +12,10 @@ import cv2
 import numpy as np
 
 from benchmark import __version__
+from benchmark.datasets.ids import id_path
+from benchmark.datasets.spec import DatasetSpec
 from benchmark.errors import BenchError, DataError
+from benchmark.outputs import new_folder
 
 _WORKER: dict[str, Any] = {}
 
@@ -45,45 +48,47 @@ def _export_chunk(records: Sequence) -> list[str]:
             continue
         image = apply_distortion(w["distortion"], sample.image, image_seed(sample.image_id, w["seed"]))
         ok, buf = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
-        (out / "images" / f"{sample.image_id}.png").write_bytes(buf.tobytes())
+        _write(id_path(out / "images", sample.image_id, ".png"), buf.tobytes())
         if w["task"]:
             mask = gt_as_prediction(sample.mask, w["task"], len(adapter.generators))
-            (out / "masks" / f"{sample.image_id}.png").write_bytes(encode_mask_png(mask))
+            _write(id_path(out / "masks", sample.image_id, ".png"), encode_mask_png(mask))
     return problems
 
 
-def export_split(dataset: str, root: str | os.PathLike, split: str, out: str | os.PathLike,
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)  # ids with '/' make subfolders
+    path.write_bytes(data)
+
+
+def export_split(dataset: str | DatasetSpec, root: str | os.PathLike, split: str, out: str | os.PathLike,
                  distortion: str | None = None, with_masks: bool = False, task: str = "semantic",
                  seed: int = 0, workers: int | None = None, progress: bool = True) -> dict:
     """Write `images/{id}.png` (distorted by `distortion`) and, `with_masks`, the GT as
     `masks/{id}.png` in the `task`'s prediction encoding, plus `export.json` (what `bench pack`
-    needs). Returns the export manifest."""
-    from benchmark.datasets import BaseAdapter  # noqa: F401  (registers the adapters)
+    needs). Ids with '/' make subfolders. Returns the export manifest."""
     from benchmark.distortions.base import canonical, describe_distortion
     from benchmark.parallel import run_chunks
     from benchmark.predictions.pack import EXPORT_MANIFEST
-    from benchmark.registry import DATASETS, lookup
 
     if task not in ("binary", "semantic"):
         raise BenchError(f"export task '{task}' (masks are written for binary or semantic)")
-    spec = canonical(distortion)
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise BenchError(f"{out}: output folder exists and is not empty (nothing is overwritten; pick a new folder)")
-    adapter = lookup(DATASETS, dataset)(root, split=split)
-    (out / "images").mkdir(parents=True)
+    distortion = canonical(distortion)
+    spec = DatasetSpec.of(dataset)
+    adapter = spec.build(root, split)
+    out = new_folder(out)
+    (out / "images").mkdir()
     if with_masks:
         (out / "masks").mkdir()
     problems: list[str] = []
-    init = (adapter, out, spec, seed, task if with_masks else None)
+    init = (adapter, out, distortion, seed, task if with_masks else None)
     for chunk_problems in run_chunks(_export_chunk, adapter.records, workers, _init, init,
                                      f"exporting {len(adapter)} images", progress):
         problems += chunk_problems
     if problems:
         raise BenchError(f"{len(problems)} sample(s) could not be read: " + "; ".join(sorted(problems)[:20]))
-    manifest = {"schema": "bench.export/1", "dataset": dataset, "split": adapter.split,
+    manifest = {"schema": "bench.export/1", "dataset": spec.name, "dataset_spec": str(spec), "split": adapter.split,
                 "task": task if with_masks else None, "generators": adapter.generators,
-                **describe_distortion(spec), "seed": seed, "n_images": len(adapter),
+                **describe_distortion(distortion), "seed": seed, "n_images": len(adapter),
                 "toolkit_version": __version__}
     (out / EXPORT_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest

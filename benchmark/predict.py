@@ -69,31 +69,31 @@ def load_trained(checkpoint: str | os.PathLike, device: str | torch.device = "cp
     return model.to(device).eval(), cfg
 
 
-def predict_split(checkpoint: str | os.PathLike, dataset: str, root: str | os.PathLike, split: str,
+def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLike, split: str,
                   out: str | os.PathLike, distortion: str | None = None, seed: int = 0,
                   batch_size: int = 8, workers: int = 0, device: str | None = None,
                   progress: bool = True) -> Path:
-    """Write predictions of `checkpoint` on `split` (distorted by `distortion`, seeded per image as
-    `bench data export` does) to the folder or `.zip` `out`; return its path."""
-    import benchmark.datasets  # noqa: F401  (registers the adapters)
+    """Write predictions of `checkpoint` on `split` of the dataset spec `dataset` (distorted by
+    `distortion`, seeded per image as `bench data export` does) to the folder or `.zip` `out`;
+    return its path."""
+    from benchmark.datasets.spec import DatasetSpec
     from benchmark.distortions.base import canonical
+    from benchmark.outputs import check_new_output
     from benchmark.predictions.format import write_predictions
     from benchmark.progress import track
-    from benchmark.registry import DATASETS, lookup
 
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise BenchError(f"{out}: already exists (nothing is overwritten; pick a new path)")
+    out = check_new_output(out)  # before the model runs, so that no work is lost on a taken path
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     checkpoint = resolve_checkpoint(checkpoint)
     model, cfg = load_trained(checkpoint, device)
     run = cfg.run
-    adapter = lookup(DATASETS, dataset)(root, split=split)
+    spec = DatasetSpec.of(dataset)
+    adapter = spec.build(root, split)
     if run.task == "semantic" and list(adapter.generators) != list(run.generators):
         raise BenchError(f"{root}: generator map {adapter.generators} differs from the one the checkpoint "
                          f"was trained with {list(run.generators)}")
-    spec = canonical(distortion)
-    data = InferenceImages(adapter, run.size, spec, seed)
+    dspec = canonical(distortion)
+    data = InferenceImages(adapter, run.size, dspec, seed)
     loader = DataLoader(data, batch_size=batch_size, num_workers=workers)
     scores: dict[str, float] = {}
 
@@ -101,7 +101,7 @@ def predict_split(checkpoint: str | os.PathLike, dataset: str, root: str | os.Pa
     def masks():
         # Streamed into the writer, which stores scores.csv after the last mask: `scores` is
         # complete by then, and no split's worth of maps is ever held in memory.
-        batches = track(loader, f"predicting {len(data)} images ({spec})", total=len(loader), enabled=progress)
+        batches = track(loader, f"predicting {len(data)} images ({dspec})", total=len(loader), enabled=progress)
         for batch in batches:
             output = model(model.data_preprocessor({"inputs": batch["inputs"]})["inputs"])
             probs = output["probs"].float().cpu()
@@ -110,10 +110,11 @@ def predict_split(checkpoint: str | os.PathLike, dataset: str, root: str | os.Pa
                 scores[image_id] = s
                 yield image_id, m
 
-    extra = {"distortion": spec, "baseline": cfg.model.type, "train_generators": list(run.train_generators),
+    extra = {"distortion": dspec, "baseline": cfg.model.type, "train_dataset_spec": run.get("dataset_spec", run.dataset),
+             "train_generators": list(run.train_generators),
              "holdout_generators": list(run.holdout_generators), "size": run.size,
              "score_rule": cfg.model.get("score_rule", "max"), "checkpoint": str(checkpoint)}
     method = f"{cfg.model.type}" + (f"-{cfg.model.encoder}" if "encoder" in cfg.model else
                                     f"-{cfg.model.backbone}" if "backbone" in cfg.model else "")
-    return write_predictions(out, run.task, dataset, adapter.split, list(adapter.generators), method,
+    return write_predictions(out, run.task, spec, adapter.split, list(adapter.generators), method,
                              masks=masks(), scores=scores, extra_manifest=extra)

@@ -1,13 +1,13 @@
-"""One registry per kind of component; adding one is a new file plus a `register_module` call."""
+"""One registry per kind of component; adding one is a new file plus a `register_module` call.
+Each registry imports the modules that register into it the first time it is asked for a name
+(mmengine `locations`), so no caller imports a package for its side effect."""
 from mmengine.registry import Registry
 
-DATASETS = Registry("dataset")
-BASELINES = Registry("baseline")
-DISTORTIONS = Registry("distortion")
-METRICS = Registry("metric")
-TRACKS = Registry("track")
-EDITORS = Registry("editor")
-DEMOS = Registry("demo format")
+DATASETS = Registry("dataset", locations=["benchmark.datasets"])
+BASELINES = Registry("baseline", locations=["benchmark.baselines"])
+DISTORTIONS = Registry("distortion", locations=["benchmark.distortions.standard"])
+EDITORS = Registry("editor", locations=["benchmark.datasets.demo.editors"])
+DEMOS = Registry("demo format", locations=["benchmark.datasets.demo.writers"])
 
 
 def lookup(registry: Registry, name: str):
@@ -16,6 +16,11 @@ def lookup(registry: Registry, name: str):
 
     cls = registry.get(name)
     if cls is None:
-        known = ", ".join(sorted(registry.module_dict)) or "none"
-        raise BenchError(f"unknown {registry.name} '{name}' (known: {known})")
+        raise BenchError(f"unknown {registry.name} '{name}' (known: {', '.join(names(registry)) or 'none'})")
     return cls
+
+
+def names(registry: Registry) -> list[str]:
+    """Every name registered, after importing the registry's modules."""
+    registry.import_from_location()
+    return sorted(registry.module_dict)

@@ -12,11 +12,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from benchmark import __version__
-from benchmark.errors import BenchError, DataError
+from benchmark.errors import DataError
+from benchmark.outputs import new_file
 
-SCHEMA = "bench.result/1"
-OWN_FIELDS = ("schema", "dataset", "split", "task", "method", "distortion", "policy", "metrics",
-              "n_images", "breakdowns", "warnings")
+SCHEMA = "bench.result/2"
+OWN_FIELDS = ("schema", "dataset", "dataset_spec", "split", "task", "method", "distortion", "policy",
+              "provenance", "submission", "metrics", "n_images", "breakdowns", "warnings")
 
 
 def jsonable(value: Any) -> Any:
@@ -41,24 +42,30 @@ def library_versions() -> dict[str, str]:
     return {"bench": __version__, "numpy": np.__version__, "opencv": cv2.__version__, "pillow": PIL.__version__}
 
 
-def build_result(*, dataset: str, split: str, task: str, method: str, distortion: str,
-                 policy: Mapping, metrics: Mapping, breakdowns: Mapping, n_images: int,
-                 warnings: list[str], extra: Mapping | None = None) -> dict:
-    """Assemble a result. `extra` (training info from the predictions' manifest, e.g.
-    train_generators) goes to the top level so tables can use it as a row or column key."""
-    result = {"schema": SCHEMA, "dataset": dataset, "split": split, "task": task, "method": method,
-              "distortion": distortion}
-    result.update({k: v for k, v in (extra or {}).items() if k not in OWN_FIELDS})
-    result.update({"policy": dict(policy), "metrics": dict(metrics), "n_images": int(n_images),
-                   "breakdowns": dict(breakdowns), "warnings": list(warnings)})
-    return jsonable(result)
+def provenance(distortion: Mapping, split_manifest_hash: str) -> dict:
+    """Where a result comes from, kept apart from the scoring rules: versions, the hash of the split's
+    ids and truth, the distortion's library versions."""
+    versions = library_versions()
+    return {"scorer_version": versions["bench"], "library_versions": versions,
+            "split_manifest_hash": split_manifest_hash,
+            **{k: v for k, v in distortion.items() if k != "distortion"}}
+
+
+def build_result(*, dataset, split: str, task: str, method: str, distortion: str, policy: Mapping,
+                 provenance: Mapping, metrics: Mapping, breakdowns: Mapping, n_images: int,
+                 warnings: list[str], submission: Mapping | None = None) -> dict:
+    """Assemble a result. `dataset` is the DatasetSpec scored against; `submission` describes the
+    predictions (manifest hash and the training facts their manifest carries, e.g.
+    train_generators), kept in its own block so it can never pass for a scoring rule."""
+    return jsonable({"schema": SCHEMA, "dataset": dataset.name, "dataset_spec": str(dataset), "split": split,
+                     "task": task, "method": method, "distortion": distortion, "policy": dict(policy),
+                     "provenance": dict(provenance), "submission": dict(submission or {}),
+                     "metrics": dict(metrics), "n_images": int(n_images), "breakdowns": dict(breakdowns),
+                     "warnings": list(warnings)})
 
 
 def write_result(result: Mapping, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    if path.exists():
-        raise BenchError(f"{path}: already exists (nothing is overwritten; pick a new path)")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = new_file(path)
     path.write_text(json.dumps(jsonable(result), indent=1) + "\n")
     return path
 
@@ -77,10 +84,14 @@ def read_result(path: str | os.PathLike) -> dict:
 
 
 def field(result: Mapping, key: str) -> Any:
-    """A result's value for a table/plot key: top-level field, else policy field, else None."""
+    """A result's value for a table/plot key: its own field, else a policy, provenance or
+    submission field, else None."""
     if key in result:
         return result[key]
-    return result.get("policy", {}).get(key)
+    for block in ("policy", "provenance", "submission"):
+        if key in result.get(block, {}):
+            return result[block][key]
+    return None
 
 
 def label(value: Any) -> str:

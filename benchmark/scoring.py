@@ -1,8 +1,10 @@
 """`bench score`: predictions folder/zip + dataset split -> result JSON.
 
-Only masks are decoded (`BaseAdapter.load_mask`). Images are split into chunks scored by a pool
-of processes, each chunk into its own Evaluator whose state is merged at the end, so reading,
-decoding and counting overlap on every core.
+The truth is the adapter's target (`BaseAdapter.load_target`: mask, label, generators, meta; no
+image decoded): labels are never re-derived from pixels, and images without a usable mask count
+for detection only. Images are split into chunks scored by a pool of processes, each chunk into
+its own Evaluator whose state is merged at the end, so reading, decoding and counting overlap on
+every core.
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from typing import Any, Iterable, Sequence
 import cv2
 import numpy as np
 
-from benchmark.datasets.sample import generator_ids
+from benchmark.datasets.sample import Target
+from benchmark.datasets.spec import DatasetSpec
 from benchmark.errors import BenchError, DataError
 from benchmark.parallel import run_chunks
 
@@ -22,28 +25,38 @@ _WORKER: dict[str, Any] = {}
 
 
 def prediction_at(stored: np.ndarray, task: str, shape: tuple[int, int],
-                  lut: np.ndarray | None = None) -> np.ndarray:
-    """A stored prediction map at the GT size: binary -> float32 P(edited), bilinear on the
-    probabilities (the evaluator thresholds afterwards); semantic -> uint8 class ids, nearest."""
+                  lut: np.ndarray | None = None, upsample: str = "bilinear") -> np.ndarray:
+    """A stored prediction map at the GT size: binary -> float32 P(edited), resized by the policy's
+    `upsample` rule on the probabilities (the evaluator thresholds afterwards); semantic -> uint8
+    class ids, nearest."""
     h, w = shape
     if task == "binary":
         prob = stored.astype(np.float32) * np.float32(1 / 255)
-        if prob.shape != (h, w):
-            prob = np.clip(cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
-        return prob
+        if prob.shape == (h, w):
+            return prob
+        if upsample == "pil_bicubic":
+            from PIL import Image
+
+            resized = np.asarray(Image.fromarray(prob, mode="F").resize((w, h), Image.Resampling.BICUBIC))
+        else:
+            mode = cv2.INTER_LINEAR if upsample == "bilinear" else cv2.INTER_NEAREST
+            resized = cv2.resize(prob, (w, h), interpolation=mode)
+        return np.clip(resized, 0.0, 1.0)
     ids = lut[stored] if lut is not None else stored
     if ids.shape != (h, w):
         ids = cv2.resize(ids, (w, h), interpolation=cv2.INTER_NEAREST)
     return ids
 
 
-def mask_digest(mask: np.ndarray) -> str:
-    return hashlib.sha256(f"{mask.shape}".encode() + mask.tobytes()).hexdigest()
+def target_digest(target: Target) -> str:
+    """Hash of everything a score depends on in the truth: label, generators and the label map."""
+    head = f"{target.label}|{list(target.generators)}|{target.mask.shape}".encode()
+    return hashlib.sha256(head + target.mask.tobytes()).hexdigest()
 
 
 def split_hash(digests: Iterable[tuple[str, str]]) -> str:
-    """SHA-256 over the sorted image ids and their GT label maps: results on different splits
-    (or on a split whose masks changed) get different hashes."""
+    """SHA-256 over the sorted image ids and their targets: results on different splits (or on a
+    split whose masks or labels changed) get different hashes."""
     h = hashlib.sha256()
     for image_id, digest in sorted(digests):
         h.update(f"{image_id}\t{digest}\n".encode())
@@ -66,52 +79,51 @@ def _init_worker(adapter, preds, policy, lut) -> None:
 
 
 def _score_chunk(items: Sequence[tuple[str, Any]]) -> tuple[Any, list[str], list[tuple[str, str]]]:
-    """Score one chunk: an Evaluator state (localization) or (id, label, score) rows (detection)."""
+    """Score one chunk: an Evaluator state (localization) or (id, label, score, localized) rows (detection)."""
     w = _WORKER
-    adapter, preds = w["adapter"], w["preds"]
+    adapter, preds, policy = w["adapter"], w["preds"], w["policy"]
     detection = preds.task == "detection"
-    ev = None if detection else make_evaluator(preds.task, adapter.generators, w["policy"])
+    ev = None if detection else make_evaluator(preds.task, adapter.generators, policy)
     rows, problems, digests = [], [], []
     for image_id, record in items:
         try:
-            gt, meta = adapter.load_mask(record)
+            target = adapter.load_target(record)
             if not detection:
-                pred = prediction_at(preds.read_mask(image_id), preds.task, gt.shape, w["lut"])
+                pred = prediction_at(preds.read_mask(image_id), preds.task, target.mask.shape, w["lut"],
+                                     policy.upsample)
         except DataError as exc:
             problems.append(str(exc))
             continue
         score = preds.scores.get(image_id)
         if detection:
-            rows.append((image_id, int(bool(generator_ids(gt))), score))
+            rows.append((image_id, target.label, score, int(target.localized)))
         else:
-            probs = preds.gen_probs.get(image_id)
-            ev.add(image_id, gt, pred, score=score, meta=meta,
-                   gen_probs=None if probs is None else np.array([probs[g] for g in adapter.generators], np.float32))
-        digests.append((image_id, mask_digest(gt)))
+            ev.add(image_id, target.mask, pred, score=score, meta=target.meta, label=target.label)
+        digests.append((image_id, target_digest(target)))
     return (rows if detection else ev.state_dict()), problems, digests
 
 
-def score_predictions(pred_path: str | os.PathLike, dataset: str, root: str | os.PathLike, split: str,
-                      policy=None, distortion: str | None = None, workers: int | None = None,
-                      breakdown_keys: Sequence[str] = (), per_image_csv: str | os.PathLike | None = None,
-                      progress: bool = True) -> dict:
-    """Score a predictions folder/zip against `split` of `dataset` at `root`; return the result
-    dict (`bench.result/1`). Every problem of the predictions is gathered, then raised at once as a
-    PredictionsError. `distortion` names the distortion the predictions were made under (default:
-    the manifest's `distortion`, else clean); `workers` <= 1 scores in this process."""
-    from benchmark.datasets import BaseAdapter  # noqa: F401  (registers the adapters)
+def score_predictions(pred_path: str | os.PathLike, dataset: str | DatasetSpec, root: str | os.PathLike,
+                      split: str | None = None, policy=None, distortion: str | None = None,
+                      workers: int | None = None, breakdown_keys: Sequence[str] = (),
+                      per_image_csv: str | os.PathLike | None = None, progress: bool = True) -> dict:
+    """Score a predictions folder/zip against `split` (default: the manifest's) of the dataset
+    spec `dataset` at `root`; return the result dict (`bench.result/2`). Every problem of the
+    predictions is gathered, then raised at once as a PredictionsError. `distortion` names the
+    distortion the predictions were made under (default: the manifest's, else clean); `workers`
+    <= 1 scores in this process."""
     from benchmark.distortions.base import canonical, describe_distortion
     from benchmark.metrics.evaluator import Evaluator
     from benchmark.metrics.policy import Policy
     from benchmark.predictions.format import Predictions
     from benchmark.predictions.validate import PredictionsError, check_against, class_lut
-    from benchmark.registry import DATASETS, lookup
-    from benchmark.results import build_result, library_versions
+    from benchmark.results import build_result, provenance
 
     policy = policy or Policy()
+    spec = DatasetSpec.of(dataset)
     preds = Predictions(pred_path)
-    adapter = lookup(DATASETS, dataset)(root, split=split)
-    check_against(preds, dataset, adapter.split, adapter.generators, adapter.ids)
+    adapter = spec.build(root, split if split is not None else preds.split)
+    check_against(preds, spec, adapter.split, adapter.generators, adapter.ids)
     manifest_distortion = preds.manifest.get("distortion")
     if distortion is not None and manifest_distortion is not None and canonical(distortion) != canonical(manifest_distortion):
         preds.problems.append(f"{preds.where('manifest.json')}: made under distortion '{manifest_distortion}', "
@@ -127,7 +139,7 @@ def score_predictions(pred_path: str | os.PathLike, dataset: str, root: str | os
     items = [(r.image_id, r) for r in adapter.records if present is None or r.image_id in present]
     detection = preds.task == "detection"
     total = None if detection else make_evaluator(preds.task, adapter.generators, policy)
-    rows: list[tuple[str, int, float]] = []
+    rows: list[tuple[str, int, float, int]] = []
     problems: list[str] = []
     digests: list[tuple[str, str]] = []
     for payload, chunk_problems, chunk_digests in run_chunks(_score_chunk, items, workers, _init_worker, init,
@@ -146,28 +158,30 @@ def score_predictions(pred_path: str | os.PathLike, dataset: str, root: str | os
     else:
         res = total.compute(breakdown_keys=list(breakdown_keys))
         metrics, breakdowns, frame, warnings = res.metrics, res.breakdowns, res.per_image, res.warnings
+    if not detection and metrics.get("n_detection_only"):
+        warnings.append(f"{metrics['n_detection_only']} image(s) have no usable mask (fully generated, mask "
+                        "withheld or prompt-edited): counted for detection, left out of the localization means")
     if per_image_csv is not None:
         _write_per_image(frame, Path(per_image_csv))
-    versions = library_versions()
-    policy_block = {**policy.to_json(), **describe_distortion(distortion),
-                    "library_versions": versions, "scorer_version": versions["bench"],
-                    "split_manifest_hash": split_hash(digests)}
-    return build_result(dataset=dataset, split=adapter.split, task=preds.task, method=preds.method,
-                        distortion=distortion, policy=policy_block, metrics=metrics,
-                        breakdowns=breakdowns, n_images=len(digests), warnings=warnings,
-                        extra=preds.extra_manifest())
+    return build_result(dataset=spec, split=adapter.split, task=preds.task, method=preds.method,
+                        distortion=distortion, policy=policy.to_json(),
+                        provenance=provenance(describe_distortion(distortion), split_hash(digests)),
+                        submission=preds.describe(), metrics=metrics, breakdowns=breakdowns,
+                        n_images=len(digests), warnings=warnings)
 
 
-def _detection(rows: list[tuple[str, int, float]], policy) -> tuple[dict, dict, Any, list[str]]:
+def _detection(rows: list[tuple[str, int, float, int]], policy) -> tuple[dict, dict, Any, list[str]]:
     """Image-level metrics of a detection-only submission (scores.csv, no masks)."""
     import pandas as pd
 
     from benchmark.metrics import detection_metrics
     from benchmark.metrics.sanity import sanity_warnings
 
-    frame = pd.DataFrame(rows, columns=["image_id", "label", "score"]).sort_values("image_id")
+    frame = pd.DataFrame(rows, columns=["image_id", "label", "score", "localized"]).sort_values("image_id")
     scores, labels = frame["score"].to_numpy(float), frame["label"].to_numpy(int)
-    metrics = detection_metrics(scores, labels, policy.threshold)
+    metrics = detection_metrics(scores, labels, policy.image_threshold, policy.image_compare)
+    metrics = {"n_images": len(frame), "n_edited": int(labels.sum()), "n_authentic": int((labels == 0).sum()),
+               "n_detection_only": int((frame["localized"] == 0).sum()), **metrics}
     return metrics, {}, frame, sanity_warnings(metrics, scores, labels, policy)
 
 

@@ -1,7 +1,8 @@
 """Paper-style tables built from result files only: any two keys as rows and columns.
 
-Each result is flattened into entries (key values + one metric value). Keys are top-level or
-policy fields (method, distortion, dataset, split, train_generators, threshold, ...), `metric`
+Each result is flattened into entries (key values + one metric value). Keys are top-level, policy,
+provenance or submission fields (method, distortion, dataset_spec, split, train_generators,
+preset, pixel_threshold, ...), `metric`
 (the metric names), `class` (the entries of per-class metrics such as iou_per_generator) and
 breakdown keys (turns, area_bin, any meta field the results were broken down by).
 """
@@ -17,8 +18,8 @@ from .results import field as result_field
 from .results import label
 
 DEFAULT_METRICS = ("pixel_acc", "miou", "bf1", "iou", "pbca", "f1", "ap", "auc", "image_acc")
-# Policy fields that legitimately differ between the rows of one table.
-VARYING = {"distortion", "distortion_versions", "split_manifest_hash", "library_versions", "scorer_version", "rules"}
+# Policy fields that do not change a number (the rules' prose follows the fields).
+VARYING = {"rules"}
 FORMATS = ("rich", "markdown", "latex", "csv")
 
 
@@ -114,7 +115,8 @@ def comparability_warnings(results: Sequence[Mapping], paths: Sequence[str], use
             out.append(f"results mix policy {key} = {', '.join(sorted(values))}: their numbers are not comparable")
     splits: dict[tuple, set] = {}
     for r in results:
-        splits.setdefault((r.get("dataset"), r.get("split")), set()).add(r.get("policy", {}).get("split_manifest_hash"))
+        splits.setdefault((r.get("dataset_spec", r.get("dataset")), r.get("split")), set()).add(
+            r.get("provenance", {}).get("split_manifest_hash"))
     for (dataset, split), hashes in splits.items():
         if len(hashes - {None}) > 1:
             out.append(f"{dataset} {split}: results come from {len(hashes)} different split contents (split_manifest_hash)")

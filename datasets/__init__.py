@@ -1,9 +1,11 @@
-"""Dataset adapters; importing this package registers them in `benchmark.registry.DATASETS`."""
-from .base import BaseAdapter
+"""Dataset adapters, registered in `benchmark.registry.DATASETS`, and the unified sample."""
+from .base import SPLITS, BaseAdapter, canonical_split
 from .cocoglide import CocoGlide
 from .diffseg import DiffSeg30k
 from .dolos import Dolos
-from .sample import IGNORE_INDEX, Sample
+from .sample import IGNORE_INDEX, Sample, Target
 from .semitruths import SemiTruths
+from .spec import DatasetSpec
 
-__all__ = ["BaseAdapter", "CocoGlide", "DiffSeg30k", "Dolos", "IGNORE_INDEX", "SemiTruths", "Sample"]
+__all__ = ["BaseAdapter", "CocoGlide", "DatasetSpec", "DiffSeg30k", "Dolos", "IGNORE_INDEX", "SPLITS", "SemiTruths",
+           "Sample", "Target", "canonical_split"]

@@ -1,27 +1,73 @@
-"""Base class of the dataset adapters: an index of records plus a loader per record."""
+"""Base class of the dataset adapters: an index of records plus loaders of a record's target
+(the truth, without decoding the image) and of the whole sample."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Sequence
+from typing import Any, Callable, ClassVar, Iterator, Sequence
 
 import numpy as np
 
-from benchmark.errors import DataError
+from benchmark.errors import BenchError, DataError
 
-from .sample import IGNORE_INDEX, Sample, generator_ids
+from .ids import id_problem
+from .sample import Sample, Target, generator_ids
+
+SPLITS = ("train", "val", "test")
+# Names the datasets themselves use (DOLOS `valid`, DiffSeg30k `validation`) and common spellings.
+SPLIT_ALIASES = {"valid": "val", "validation": "val", "dev": "val", "training": "train", "testing": "test"}
+
+
+def canonical_split(name: str) -> str:
+    low = str(name).strip().lower()
+    return SPLIT_ALIASES.get(low, low)
+
+
+# -- option parsers: values arrive as text from the command line or as Python values from code ----
+def text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        raise ValueError("expected one value, not a list")
+    return str(value)
+
+
+def flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    low = str(value).strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def names(value: Any) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out = [str(v).strip() for v in items if str(v).strip()]
+    if not out:
+        raise ValueError("expected one or more comma-separated names")
+    return out
+
+
+def numbers(value: Any) -> list[float]:
+    return [float(v) for v in names(value)]
 
 
 class BaseAdapter:
-    """Subclasses set `name` and implement `splits`, `index` and `load`.
+    """Subclasses set `name`, declare their keyword `options` (name -> parser) and implement
+    `find_splits`, `index` and `load` (and `load_target` where the target can be read without
+    decoding the image).
 
-    `index` returns the records of the split and the problems found while pairing files
-    (missing partner, unknown names); with `strict` the first problem is raised at once,
+    Splits are always named `train`, `val`, `test` (`SPLIT_ALIASES` are accepted too); a split the
+    data does not hold is an error listing those it does. `index` returns the records of the split
+    and the problems found while pairing files; with `strict` the first problem is raised at once,
     otherwise problems are kept for `bench data check` to list them all.
     """
 
     name: ClassVar[str] = ""
     default_generators: ClassVar[tuple[str, ...]] = ()
+    layout: ClassVar[str] = ""  # what the root should hold, for the message when it holds nothing
+    options: ClassVar[dict[str, Callable[[Any], Any]]] = {"generators": names}
     # Notes for `bench data check` that are not errors (e.g. files no metadata row refers to).
     warnings: list[str]
 
@@ -30,16 +76,24 @@ class BaseAdapter:
         self.root = Path(root)
         if not self.root.exists():
             raise DataError(str(self.root), "dataset root does not exist")
-        self.split = split
+        self.split = canonical_split(split)
+        found = self.splits(self.root)
+        if not found:
+            raise DataError(str(self.root), f"no {self.name} data here (expected {self.layout})")
+        if self.split not in found:
+            raise DataError(str(self.root), f"no split '{split}' in this {self.name} data (splits found: "
+                                            f"{', '.join(found) or 'none'}; 'valid' and 'validation' mean 'val')")
         self.warnings = []
         self.generators: list[str] = list(generators) if generators else self.find_generators()
-        self.records, self.problems = self.index()
+        records, self.problems = self.index()
+        self.records = self._with_valid_ids(records)
         if strict and self.problems:
             raise self.problems[0]
 
     # -- to implement -------------------------------------------------------------------
     @classmethod
     def splits(cls, root: str | os.PathLike) -> list[str]:
+        """The canonical splits present at `root`, in train, val, test order."""
         raise NotImplementedError
 
     def index(self) -> tuple[list[Any], list[DataError]]:
@@ -48,14 +102,17 @@ class BaseAdapter:
     def load(self, record: Any) -> Sample:
         raise NotImplementedError
 
+    def load_target(self, record: Any) -> Target:
+        """The record's truth. Scoring needs no pixels of the image: adapters override this to
+        skip decoding it."""
+        return self.load(record).target
+
     def find_generators(self) -> list[str]:
         return list(self.default_generators)
 
-    def load_mask(self, record: Any) -> tuple[np.ndarray, dict]:
-        """The label mask and meta of a record. Scoring needs no pixels of the image: adapters
-        that store masks apart override this to skip decoding the image."""
-        sample = self.load(record)
-        return sample.mask, sample.meta
+    def record_file(self, record: Any) -> str:
+        """The file a record comes from, for messages."""
+        return str(self.root)
 
     # -- shared -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -67,6 +124,9 @@ class BaseAdapter:
     def __iter__(self) -> Iterator[Sample]:
         return (self.load(r) for r in self.records)
 
+    def targets(self) -> Iterator[Target]:
+        return (self.load_target(r) for r in self.records)
+
     @property
     def ids(self) -> list[str]:
         return [r.image_id for r in self.records]
@@ -75,6 +135,33 @@ class BaseAdapter:
     def num_classes(self) -> int:
         """Classes of the semantic task: unedited plus one per generator."""
         return len(self.generators) + 1
+
+    @classmethod
+    def parse_options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """Declared options parsed to their types; an unknown or malformed one is a BenchError."""
+        out = {}
+        for key, value in options.items():
+            if key not in cls.options:
+                raise BenchError(f"{cls.name} has no option '{key}' (options: {', '.join(sorted(cls.options))})")
+            try:
+                out[key] = cls.options[key](value)
+            except (TypeError, ValueError) as exc:
+                raise BenchError(f"{cls.name} option {key}={value!r}: {exc}") from None
+        return out
+
+    def _with_valid_ids(self, records: list) -> list:
+        """Records whose id follows the grammar, once each; the others become problems."""
+        kept, seen = [], {}
+        for record in records:
+            problem = id_problem(record.image_id)
+            if problem is None and record.image_id.lower() in seen:
+                problem = f"image id '{record.image_id}' repeats (also {seen[record.image_id.lower()]})"
+            if problem:
+                self.problems.append(DataError(self.record_file(record), problem))
+                continue
+            seen[record.image_id.lower()] = self.record_file(record)
+            kept.append(record)
+        return kept
 
     def check_labels(self, mask: np.ndarray, mask_file: str) -> tuple[int, ...]:
         """Return the generator ids present in `mask`; raise if one is outside the generator map."""
@@ -85,19 +172,28 @@ class BaseAdapter:
                                        f"(1..{len(self.generators)}: {', '.join(self.generators)})")
         return ids
 
-    def make_sample(self, image_id: str, image: np.ndarray, mask: np.ndarray, mask_file: str,
-                    meta: dict | None = None, unmasked_generator: int | None = None) -> Sample:
-        """Validate a decoded pair against the generator map and wrap it as a Sample.
+    def make_target(self, image_id: str, mask: np.ndarray, mask_file: str, meta: dict | None = None,
+                    label: int | None = None, generator: int | None = None) -> Target:
+        """Validate a label map against the generator map and wrap it with the image's truth.
 
-        `unmasked_generator` is the generator behind an image whose mask carries no per-pixel
-        information (fully synthesised, or edited without a known region: mask all ignore); the
-        label and generators then come from it instead of the mask.
+        `label` is the dataset's own image label; None (DiffSeg30k, whose only truth is the mask)
+        takes it from the mask. `generator` is the generator behind an edited image whose mask
+        names none (fully synthesised, edited without a known region, or an empty edit region).
         """
-        if mask.shape != image.shape[:2]:
-            raise DataError(mask_file, f"mask is {mask.shape[1]}x{mask.shape[0]} but its image is "
-                                       f"{image.shape[1]}x{image.shape[0]}")
         ids = self.check_labels(mask, mask_file)
-        if unmasked_generator is not None:
-            ids = (unmasked_generator,)
-        return Sample(image_id=image_id, image=image, mask=mask, label=int(bool(ids)),
-                      generators=ids, meta=dict(meta or {}))
+        label = int(bool(ids)) if label is None else int(label)
+        if label and not ids and generator:
+            ids = (int(generator),)
+        return Target(image_id=image_id, mask=mask, label=label, generators=ids, meta=dict(meta or {}))
+
+    @staticmethod
+    def check_size(mask_shape: tuple[int, ...], image_shape: tuple[int, ...], mask_file: str) -> None:
+        if tuple(mask_shape[:2]) != tuple(image_shape[:2]):
+            raise DataError(mask_file, f"mask is {mask_shape[1]}x{mask_shape[0]} but its image is "
+                                       f"{image_shape[1]}x{image_shape[0]}")
+
+    def make_sample(self, target: Target, image: np.ndarray, mask_file: str, **meta) -> Sample:
+        """The target with its decoded image (sizes checked); `meta` adds image-only fields."""
+        self.check_size(target.mask.shape, image.shape, mask_file)
+        return Sample(image_id=target.image_id, mask=target.mask, label=target.label,
+                      generators=target.generators, meta={**target.meta, **meta}, image=image)

@@ -14,8 +14,8 @@ from benchmark.errors import DataError
 from benchmark.registry import DATASETS
 
 from .base import BaseAdapter
-from .imageio import decode_binary_mask, decode_image, image_encoding
-from .sample import Sample
+from .imageio import decode_binary_mask, decode_image, image_encoding, image_shape
+from .sample import Sample, Target
 from .stores import read_file
 
 FAKE_RE = re.compile(r"^glide_inpainting_val2017_(?P<id>\d+)_up$")
@@ -36,6 +36,7 @@ class Record:
 class CocoGlide(BaseAdapter):
     name = "cocoglide"
     default_generators = ("glide",)
+    layout = "CocoGlide/ with fake/, mask/ and real/"
 
     @staticmethod
     def base(root: str | Path) -> Path:
@@ -48,10 +49,6 @@ class CocoGlide(BaseAdapter):
 
     def index(self):
         base = self.base(self.root)
-        if self.split != "test":
-            raise DataError(str(base), f"COCO-Glide has only a 'test' split, not '{self.split}'")
-        if not (base / "fake").is_dir():
-            raise DataError(str(base), "no fake/ folder: not a COCO-Glide layout")
         fakes, problems = _by_id(base / "fake", FAKE_RE)
         masks, more = _by_id(base / "mask", MASK_RE)
         reals, most = _by_id(base / "real", REAL_RE)
@@ -67,15 +64,22 @@ class CocoGlide(BaseAdapter):
         records += [Record(f"real/{i}", p, None, c, i) for i, (p, c) in sorted(reals.items())]
         return records, problems
 
+    def record_file(self, record: Record) -> str:
+        return str(record.image)
+
+    def load_target(self, record: Record, data: bytes | None = None) -> Target:
+        meta = {"category": record.category, "coco_id": record.coco_id}
+        if record.mask is None:
+            shape = image_shape(read_file(record.image) if data is None else data, str(record.image))
+            return self.make_target(record.image_id, np.zeros(shape, np.uint8), str(record.image), meta, label=0)
+        forged = decode_binary_mask(read_file(record.mask), str(record.mask), zero_one=True)
+        return self.make_target(record.image_id, forged.astype(np.uint8), str(record.mask), meta, label=1, generator=1)
+
     def load(self, record: Record) -> Sample:
         data = read_file(record.image)
-        image = decode_image(data, str(record.image))
-        meta = {"category": record.category, "coco_id": record.coco_id, "encoding": image_encoding(data)}
-        if record.mask is None:
-            return self.make_sample(record.image_id, image, np.zeros(image.shape[:2], np.uint8),
-                                    str(record.image), meta)
-        forged = decode_binary_mask(read_file(record.mask), str(record.mask), zero_one=True)
-        return self.make_sample(record.image_id, image, forged.astype(np.uint8), str(record.mask), meta)
+        target = self.load_target(record, data)
+        return self.make_sample(target, decode_image(data, str(record.image)), str(record.mask or record.image),
+                                encoding=image_encoding(data))
 
 
 def _by_id(folder: Path, pattern: re.Pattern) -> tuple[dict[str, tuple[Path, str]], list[DataError]]:

@@ -18,15 +18,14 @@ import numpy as np
 from benchmark.errors import DataError
 from benchmark.registry import DATASETS
 
-from .base import BaseAdapter
+from .base import SPLITS, BaseAdapter, canonical_split
 from .imageio import decode_image, decode_label_mask, image_encoding
-from .sample import Sample
+from .sample import Sample, Target
 from .stores import DirStore, ZipStore
 
 PAIR_RE = re.compile(r"(?:^|/)(?P<id>[^/]+)\.(?P<kind>image|mask)\.png$")
 SHARD_RE = re.compile(r"^(?P<split>[A-Za-z_]+?)(?:-\d{5}-of-\d{5})?$")
 ID_COLUMNS = ("image_id", "id", "__key__")
-SPLIT_ALIASES = {"val": "validation", "valid": "validation"}
 
 
 @dataclass(frozen=True)
@@ -50,15 +49,16 @@ class DiffSeg30k(BaseAdapter):
     name = "diffseg"
     default_generators = ("SD2", "SD3.5", "SDXL", "Flux.1", "Glide", "Kolors", "HunyuanDiT-1.1",
                           "Kandinsky-2.2")
+    layout = "train.zip, {split}_copy/ image/mask pairs or {split}-*.parquet shards"
 
     def __init__(self, root, split="train", generators=None, strict=True):
         self._row_groups: OrderedDict = OrderedDict()
-        super().__init__(root, SPLIT_ALIASES.get(split, split), generators, strict)
+        super().__init__(root, split, generators, strict)
 
     # -- layout discovery ----------------------------------------------------------------
     @classmethod
     def sources(cls, root: str | os.PathLike) -> dict[str, list]:
-        """Map split name -> its sources: a DirStore, a ZipStore or a list of parquet shards."""
+        """Map canonical split name -> its sources: a DirStore, a ZipStore or a list of parquet shards."""
         root = Path(root)
         found: dict[str, list] = defaultdict(list)
         if root.is_file():
@@ -89,7 +89,8 @@ class DiffSeg30k(BaseAdapter):
 
     @classmethod
     def splits(cls, root) -> list[str]:
-        return sorted(cls.sources(root))
+        found = cls.sources(root)
+        return [s for s in SPLITS if s in found] + sorted(s for s in found if s not in SPLITS)
 
     def find_generators(self) -> list[str]:
         base = self.root if self.root.is_dir() else self.root.parent
@@ -101,9 +102,6 @@ class DiffSeg30k(BaseAdapter):
     # -- index ---------------------------------------------------------------------------
     def index(self):
         sources = self.sources(self.root)
-        if self.split not in sources:
-            raise DataError(str(self.root), f"no '{self.split}' split here (found: "
-                                            f"{', '.join(sorted(sources)) or 'nothing in the DiffSeg30k layout'})")
         records, problems = [], []
         for source in sources[self.split]:
             if isinstance(source, list):
@@ -141,21 +139,26 @@ class DiffSeg30k(BaseAdapter):
         return records
 
     # -- load ----------------------------------------------------------------------------
+    def record_file(self, record) -> str:
+        return str(record.shard) if isinstance(record, RowRecord) else record.store.where(record.image)
+
     def load(self, record) -> Sample:
         (image_name, mask_name), (image_bytes, mask_bytes) = self._names(record), self._bytes(record, image=True)
-        image = decode_image(image_bytes, image_name)
-        mask = decode_label_mask(mask_bytes, mask_name)
-        sample = self.make_sample(record.image_id, image, mask, mask_name,
-                                  {"source": image_name, "encoding": image_encoding(image_bytes)})
-        # Later turns may hide earlier ones completely: this counts the turns still visible.
-        sample.meta["turns"] = len(sample.generators)
-        return sample
+        target = self._target(record, mask_bytes, image_name, mask_name)
+        return self.make_sample(target, decode_image(image_bytes, image_name), mask_name,
+                                encoding=image_encoding(image_bytes))
 
-    def load_mask(self, record) -> tuple[np.ndarray, dict]:
-        # Never reads the image file: its bytes are ~100x a mask's. Hence no `encoding` in meta.
+    def load_target(self, record) -> Target:
+        # Never reads the image file: its bytes are ~100x a mask's.
         image_name, mask_name = self._names(record)
-        mask = decode_label_mask(self._bytes(record, image=False)[1], mask_name)
-        return mask, {"source": image_name, "turns": len(self.check_labels(mask, mask_name))}
+        return self._target(record, self._bytes(record, image=False)[1], image_name, mask_name)
+
+    def _target(self, record, mask_bytes: bytes, image_name: str, mask_name: str) -> Target:
+        mask = decode_label_mask(mask_bytes, mask_name)
+        target = self.make_target(record.image_id, mask, mask_name, {"source": image_name})
+        # Later turns may hide earlier ones completely: this counts the turns still visible.
+        target.meta["turns"] = len(target.generators)
+        return target
 
     def _names(self, record) -> tuple[str, str]:
         if isinstance(record, PairRecord):
@@ -217,8 +220,7 @@ def _cell_bytes(value) -> bytes:
 def _split_of(stem: str) -> str:
     stem = stem[: -len("_copy")] if stem.endswith("_copy") else stem
     m = SHARD_RE.match(stem)
-    split = m["split"] if m else stem
-    return SPLIT_ALIASES.get(split, split)
+    return canonical_split(m["split"] if m else stem)
 
 
 def read_label_map(path: str | os.PathLike) -> list[str]:

@@ -20,9 +20,9 @@ import numpy as np
 from benchmark.errors import BenchError, DataError
 from benchmark.registry import DATASETS
 
-from .base import BaseAdapter
-from .imageio import decode_image, decode_inverted_mask, image_encoding
-from .sample import IGNORE_INDEX, Sample
+from .base import BaseAdapter, flag, names, text
+from .imageio import decode_image, decode_inverted_mask, image_encoding, image_shape
+from .sample import IGNORE_INDEX, Sample, Target
 from .stores import read_file
 
 SOURCES = ("celebahq", "ffhq")
@@ -32,7 +32,8 @@ GENERATORS = (FULL,) + LOCAL
 # The cross-generator study trains on one inpainter (or all but one); repaint-p2-9k is a smaller
 # training set of repaint-p2, not another generator, so it is not in that rotation.
 CROSS = ("repaint-p2", "ldm", "lama", "pluralistic")
-SPLITS = ("train", "valid", "test")
+# Canonical split -> the folder DOLOS names it by.
+FOLDERS = {"train": "train", "val": "valid", "test": "test"}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
@@ -67,6 +68,9 @@ class Dolos(BaseAdapter):
 
     name = "dolos"
     default_generators = GENERATORS
+    layout = "celebahq/ or ffhq/ with real/{split} and fake/..."
+    options = {**BaseAdapter.options, "setup": text, "fakes": names, "reals": flag, "masks": flag,
+               "sources": names}
 
     def __init__(self, root, split="train", generators=None, strict=True, *, setup: str | None = None,
                  fakes: Sequence[str] | None = None, reals: bool | None = None, masks: bool | None = None,
@@ -97,8 +101,8 @@ class Dolos(BaseAdapter):
         found = set()
         for src in cls.source_dirs(root).values():
             for parent in [src / "real", src / "fake" / FULL] + [src / "fake" / g / "images" for g in LOCAL]:
-                found.update(s for s in SPLITS if (parent / s).is_dir())
-        return [s for s in SPLITS if s in found]
+                found.update(s for s, folder in FOLDERS.items() if (parent / folder).is_dir())
+        return [s for s in FOLDERS if s in found]
 
     def index(self):
         dirs = self.source_dirs(self.root)
@@ -106,11 +110,12 @@ class Dolos(BaseAdapter):
             raise DataError(str(self.root), "no DOLOS layout here (expected celebahq/ or ffhq/ with real/ and fake/)")
         records: list[Record] = []
         problems: list[DataError] = []
+        self.folder = FOLDERS[self.split]
         for source, src in dirs.items():
             if self.sources and source not in self.sources:
                 continue
             if self.reals:
-                records += self._plain(src / "real" / self.split, source, "real", 0)
+                records += self._plain(src / "real" / self.folder, source, "real", 0)
             for fake in self.fakes:
                 if fake not in self.generators:
                     problems.append(DataError(str(src / "fake" / fake), f"generator {fake} is not in the "
@@ -118,7 +123,7 @@ class Dolos(BaseAdapter):
                     continue
                 k = self.generators.index(fake) + 1
                 if fake == FULL:
-                    records += self._plain(src / "fake" / FULL / self.split, source, fake, k)
+                    records += self._plain(src / "fake" / FULL / self.folder, source, fake, k)
                 else:
                     records += self._paired(src / "fake" / fake, source, fake, k, problems)
         return records, problems
@@ -127,33 +132,40 @@ class Dolos(BaseAdapter):
         return [Record(f"{source}/{subset}/{p.stem}", p, None, k, source, subset) for p in _images(folder)]
 
     def _paired(self, folder: Path, source: str, subset: str, k: int, problems: list) -> list[Record]:
-        images = {p.name: p for p in _images(folder / "images" / self.split)}
-        masks = {p.name: p for p in _images(folder / "masks" / self.split)}
+        images = {p.name: p for p in _images(folder / "images" / self.folder)}
+        masks = {p.name: p for p in _images(folder / "masks" / self.folder)}
         problems += [DataError(str(masks[n]), "mask has no image of the same name") for n in sorted(masks.keys() - images.keys())]
         records = []
         for name, image in sorted(images.items()):
             if name not in masks:
-                problems.append(DataError(str(image), f"image has no mask {folder / 'masks' / self.split / name}"))
+                problems.append(DataError(str(image), f"image has no mask {folder / 'masks' / self.folder / name}"))
             else:
                 records.append(Record(f"{source}/{subset}/{image.stem}", image, masks[name], k, source, subset))
         return records
 
+    def record_file(self, record: Record) -> str:
+        return str(record.image)
+
+    def load_target(self, record: Record, data: bytes | None = None) -> Target:
+        """Real images and fakes without a usable mask need only the image's size (its header)."""
+        meta = {"source": record.source, "subset": record.subset, "file": str(record.image)}
+        if record.generator and record.mask is not None and self.use_masks:
+            fake = decode_inverted_mask(read_file(record.mask), str(record.mask))
+            return self.make_target(record.image_id, fake.astype(np.uint8) * np.uint8(record.generator),
+                                    str(record.mask), dict(meta, mask="source"), label=1)
+        shape = image_shape(read_file(record.image) if data is None else data, str(record.image))
+        if record.generator == 0:
+            return self.make_target(record.image_id, np.zeros(shape, np.uint8), str(record.image),
+                                    dict(meta, mask="real"), label=0)
+        meta["mask"] = "none" if record.mask is None else "withheld"
+        return self.make_target(record.image_id, np.full(shape, IGNORE_INDEX, np.uint8),
+                                str(record.mask or record.image), meta, label=1, generator=record.generator)
+
     def load(self, record: Record) -> Sample:
         data = read_file(record.image)
-        image = decode_image(data, str(record.image))
-        meta = {"source": record.source, "subset": record.subset, "file": str(record.image),
-                "encoding": image_encoding(data)}
-        shape = image.shape[:2]
-        if record.generator == 0:
-            return self.make_sample(record.image_id, image, np.zeros(shape, np.uint8), str(record.image),
-                                    dict(meta, mask="real"))
-        if record.mask is None or not self.use_masks:
-            meta["mask"] = "none" if record.mask is None else "withheld"
-            return self.make_sample(record.image_id, image, np.full(shape, IGNORE_INDEX, np.uint8),
-                                    str(record.mask or record.image), meta, unmasked_generator=record.generator)
-        fake = decode_inverted_mask(read_file(record.mask), str(record.mask))
-        mask = fake.astype(np.uint8) * np.uint8(record.generator)
-        return self.make_sample(record.image_id, image, mask, str(record.mask), dict(meta, mask="source"))
+        target = self.load_target(record, data)
+        return self.make_sample(target, decode_image(data, str(record.image)), str(record.mask or record.image),
+                                encoding=image_encoding(data))
 
 
 def _images(folder: Path) -> list[Path]:

@@ -23,6 +23,16 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
+def image_shape(data: bytes, name: str) -> tuple[int, int]:
+    """(height, width) of an encoded image from its header, without decoding the pixels."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            width, height = im.size
+    except (OSError, SyntaxError, ValueError):
+        raise DataError(name, "unreadable or truncated image file") from None
+    return height, width
+
+
 def decode_label_mask(data: bytes, name: str) -> np.ndarray:
     """Decode a label mask to uint8 HxW by raw index: L and P (palette) modes keep their stored
     values, never the palette colour; 1-bit becomes 0/1; RGB is accepted only when grey."""

@@ -28,17 +28,15 @@ import numpy as np
 from benchmark.errors import BenchError, DataError
 from benchmark.registry import DATASETS
 
-from .base import BaseAdapter
+from .base import SPLITS, BaseAdapter, flag, names, numbers, text
 from .csvtables import find_tables, read_table
-from .imageio import decode_binary_mask, decode_image, image_encoding
-from .sample import IGNORE_INDEX, Sample
+from .imageio import decode_binary_mask, decode_image, image_encoding, image_shape
+from .sample import IGNORE_INDEX, Sample, Target
 from .tarshards import TarShardStore, is_shard
 
 SOURCES = ("ADE20K", "CelebAHQ", "CityScapes", "HumanParsing", "OpenImages", "SUN_RGBD")
 MODELS = ("StableDiffusion_v4", "StableDiffusion_v5", "StableDiffusion_XL", "Kandinsky_2_2", "OpenJourney")
 METHODS = ("inpainting", "prompt-based-editing")
-SPLITS = ("train", "val", "test")
-SPLIT_ALIASES = {"valid": "val", "validation": "val"}
 NUMERIC = ("area_ratio", "post_edit_ratio", "ssim", "mse", "lpips_score", "dreamsim", "sen_sim",
            "cap2_img2", "img1_img2", "direct_sim", "brisque_score_orig", "brisque_score_perturb")
 REQUIRED = ("img_id", "dataset", "diffusion_model", "mask_id")
@@ -125,6 +123,9 @@ class SemiTruths(BaseAdapter):
 
     name = "semitruths"
     default_generators = MODELS
+    layout = "original/, inpainting/ or prompt-based-editing/ .tar.bz2 shards"
+    options = {**BaseAdapter.options, "preset": text, "sources": names, "models": names, "methods": names,
+               "regions": names, "pass_qc": flag, "reals": flag, "split_fractions": numbers}
 
     def __init__(self, root, split="train", generators=None, strict=True, *, preset: str | None = None,
                  sources: Sequence[str] | None = None, models: Sequence[str] | None = None,
@@ -144,9 +145,9 @@ class SemiTruths(BaseAdapter):
         self.pass_qc = pass_qc
         self.reals = reals
         self.split_fractions = tuple(split_fractions)
-        split = SPLIT_ALIASES.get(split, split)
-        if split not in SPLITS:
-            raise BenchError(f"Semi-Truths split must be one of {', '.join(SPLITS)}, not '{split}'")
+        if len(self.split_fractions) != len(SPLITS) or min(self.split_fractions) < 0 or sum(self.split_fractions) <= 0:
+            raise BenchError(f"Semi-Truths split_fractions {list(self.split_fractions)}: give three "
+                             "non-negative shares for train, val, test, e.g. 0.8,0.1,0.1")
         super().__init__(root, split, generators, strict)
 
     @classmethod
@@ -304,22 +305,33 @@ class SemiTruths(BaseAdapter):
         return records
 
     # -- load ----------------------------------------------------------------------------
+    def record_file(self, record) -> str:
+        store, name = record.image
+        return store.where(name)
+
+    def load_target(self, record, data: bytes | None = None) -> Target:
+        """The mask alone, checked against the image's size read from its header."""
+        store, name = record.image
+        where = store.where(name)
+        shape = image_shape(store.read(name) if data is None else data, where)
+        if isinstance(record, RealRecord):
+            return self.make_target(record.image_id, np.zeros(shape, np.uint8), where, record.meta, label=0)
+        if record.mask is None:
+            return self.make_target(record.image_id, np.full(shape, IGNORE_INDEX, np.uint8), where, record.meta,
+                                    label=1, generator=record.generator)
+        mstore, mname = record.mask
+        binary = decode_binary_mask(mstore.read(mname), mstore.where(mname))
+        self.check_size(binary.shape, shape, mstore.where(mname))
+        return self.make_target(record.image_id, binary.astype(np.uint8) * np.uint8(record.generator),
+                                mstore.where(mname), record.meta, label=1, generator=record.generator)
+
     def load(self, record) -> Sample:
         store, name = record.image
         data = store.read(name)
-        image = decode_image(data, store.where(name))
-        meta = dict(record.meta, encoding=image_encoding(data))
-        if isinstance(record, RealRecord):
-            return self.make_sample(record.image_id, image, np.zeros(image.shape[:2], np.uint8),
-                                    store.where(name), meta)
-        if record.mask is None:
-            mask = np.full(image.shape[:2], IGNORE_INDEX, np.uint8)
-            return self.make_sample(record.image_id, image, mask, store.where(name), meta,
-                                    unmasked_generator=record.generator)
-        mstore, mname = record.mask
-        binary = decode_binary_mask(mstore.read(mname), mstore.where(mname))
-        mask = binary.astype(np.uint8) * np.uint8(record.generator)
-        return self.make_sample(record.image_id, image, mask, mstore.where(mname), meta)
+        target = self.load_target(record, data)
+        mask_file = record.mask[0].where(record.mask[1]) if getattr(record, "mask", None) else store.where(name)
+        return self.make_sample(target, decode_image(data, store.where(name)), mask_file,
+                                encoding=image_encoding(data))
 
 
 def _find_mask(masks: dict, ds: str, row: dict) -> Member | None:

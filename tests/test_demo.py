@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from benchmark.cli.main import main
-from benchmark.datasets import DiffSeg30k
+from benchmark.datasets import DiffSeg30k, canonical_split
 from benchmark.datasets.demo import write_demo
 from benchmark.datasets.demo.compose import edit_image, plan_edits
 from benchmark.datasets.demo.editors import EDITOR_NAMES
@@ -119,7 +119,7 @@ def test_adapter_reads_folder_zip_data_folder_and_shard(demo, contents):
     names = list(EDITOR_NAMES)
     n_train, n_val = len(contents["train"]), len(contents["validation"])
     assert n_train + n_val == N and n_val == 2  # 8:2, stratified over real and edited
-    assert DiffSeg30k.splits(demo) == ["train", "validation"]
+    assert DiffSeg30k.splits(demo) == ["train", "val"]
     for root, split, n in ((demo, "train", n_train), (demo, "validation", n_val),
                            (demo / "train.zip", "train", n_train), (demo / "data", "validation", n_val),
                            (next((demo / "data").glob("*.parquet")), "validation", n_val)):
@@ -137,7 +137,7 @@ def test_data_check_agrees_with_an_independent_count(demo, contents, capsys):
     for split, masks in contents.items():
         edited = [m for m in masks if m.any()]
         areas += [float((m > 0).mean()) for m in edited]
-        assert report["splits"][split] == {"images": len(masks), "edited": len(edited),
+        assert report["splits"][canonical_split(split)] == {"images": len(masks), "edited": len(edited),
                                            "real": len(masks) - len(edited)}
     assert report["mask_area"]["mean"] == pytest.approx(np.mean(areas))
     assert report["mask_area"]["min"] == pytest.approx(min(areas))

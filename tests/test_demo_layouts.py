@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from benchmark.cli.main import main
-from benchmark.datasets import Dolos
+from benchmark.datasets import Dolos, canonical_split
 from benchmark.datasets.demo import write_demo
 from benchmark.datasets.demo.compose import item_rng, make_scene
 from benchmark.datasets.demo.writers.dolos import plan_jobs
@@ -94,7 +94,7 @@ def test_dolos_tree_and_check_counts(demos, capsys):
     report = check_json("dolos", root, capsys)
     for split in SPLITS:
         real, edited = counts[split]["real"], counts[split]["edited"]
-        assert real > 0 and report["splits"][split] == {"images": real + edited, "edited": edited, "real": real}
+        assert real > 0 and report["splits"][canonical_split(split)] == {"images": real + edited, "edited": edited, "real": real}
     assert report["warnings"] == []  # real and fake are both PNG: no format shortcut
     assert report["encodings"] == {"real": {"png": sum(c["real"] for c in counts.values())},
                                    "edited": {"png": sum(c["edited"] for c in counts.values())}}

@@ -58,7 +58,7 @@ def test_parquet_shards(tmp_path, struct):
     write_labels(tmp_path)
     for root in (tmp_path, tmp_path / "data"):
         ds = DiffSeg30k(root, split="val")
-        assert ds.split == "validation"
+        assert ds.split == "val"
         assert ds.ids == [f"{i:08d}" for i in range(6)]  # global row numbers across shards
         assert ds.generators == NAMES
         assert_matches(ds)
@@ -86,7 +86,7 @@ def test_default_generator_map_without_labels(tmp_path):
 
 def test_missing_split_names_what_exists(tmp_path):
     write_folder(tmp_path, random_pairs())
-    with pytest.raises(DataError, match="no 'validation' split here.*found: train"):
+    with pytest.raises(DataError, match="no split 'validation' in this diffseg data .splits found: train"):
         DiffSeg30k(tmp_path, split="validation")
 
 

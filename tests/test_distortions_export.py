@@ -116,7 +116,7 @@ def test_pack_checks_and_converts_inputs(tmp_path, root, capsys):
     masks.mkdir()
     ds = DiffSeg30k(root, split="train")
     for record in ds.records:   # a detector writing palette PNGs of 0/1 masks
-        mask = (ds.load_mask(record)[0] > 0).astype(np.uint8)
+        mask = (ds.load_target(record).mask > 0).astype(np.uint8)
         im = Image.fromarray(mask, mode="L").convert("P")
         im.save(masks / f"{record.image_id}.png")
     args = ["pack", "--masks", str(masks), "--task", "binary", "--dataset", "diffseg", "--split", "train",

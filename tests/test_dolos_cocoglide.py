@@ -47,7 +47,7 @@ def dolos(tmp_path):
 
 def test_dolos_inverted_masks_come_out_edited_one(dolos):
     root, truth = dolos
-    assert Dolos.splits(root) == ["train", "valid", "test"]
+    assert Dolos.splits(root) == ["train", "val", "test"]
     seen = 0
     for split in ("train", "test"):
         for s in Dolos(root, split):
@@ -94,7 +94,7 @@ def test_dolos_missing_mask_and_cli_setup(dolos, capsys):
     err = capsys.readouterr().err
     assert "ffhq/fake/repaint-p2/images/test/a.png" in err and "Traceback" not in err
     assert main(["data", "check", "--dataset", "dolos", "--root", str(root), "--set", "colour=red"]) == 2
-    assert "no option colour" in capsys.readouterr().err
+    assert "no option 'colour'" in capsys.readouterr().err
 
 
 @pytest.fixture
@@ -148,7 +148,7 @@ def test_format_audit_compares_whole_distributions(real, edited, accuracy):
 
     from benchmark.datacheck import CheckReport, encoding_warnings
 
-    report = CheckReport("x", "root", [])
+    report = CheckReport("x", "x", "root", [])
     report.encodings = {"real": Counter(real), "edited": Counter(edited)}
     warnings = encoding_warnings(report)
     if accuracy is None:

@@ -48,7 +48,7 @@ def test_merge_refuses_overlap_and_mismatched_policy():
     with pytest.raises(BenchError, match="both"):
         a.merge(b)
     with pytest.raises(BenchError, match="policy"):
-        a.merge(filled(data, Policy(threshold=0.3)))
+        a.merge(filled(data, Policy(pixel_threshold=0.3)))
 
 
 def test_breakdown_group_equals_evaluator_on_that_group():
@@ -101,12 +101,17 @@ def test_policy_from_options_and_to_json():
     p = Policy.from_options({"reduction": "per_image", "empty_union": "0", "bf1_both_empty": "none",
                              "invert_allowed": "true", "border_band": "15,11", "image_score": "topk_mean:0.01"})
     assert p == Policy(reduction="per_image", empty_union=0.0, invert_allowed=True, border_band=(15, 11),
-                       image_score="topk_mean:0.01")
+                       image_score="topk_mean:0.01",
+                       changed=("border_band", "empty_union", "image_score", "invert_allowed", "reduction"))
+    assert Policy.from_options({"preset": "dolos", "empty_union": "1"}) == Policy.preset_policy("dolos")
+    both = Policy.from_options({"threshold": "0.3"})
+    assert both.pixel_threshold == both.image_threshold == 0.3 and both.changed == ("image_threshold", "pixel_threshold")
     j = p.to_json()
     assert json.loads(json.dumps(j))["border_band"] == [15, 11] and "rules" in j
     bad = [{"colour": "red"}, {"reduction": "median"}, {"threshold": "high"}, {"threshold": "1.5"},
            {"invert_allowed": "maybe"}, {"border_band": "15"}, {"border_band": "a,b"},
-           {"image_score": "topk_mean:2"}, {"image_score": "median"}, {"bf1_tolerance": "0"}]
+           {"image_score": "topk_mean:2"}, {"image_score": "median"}, {"bf1_tolerance": "0"},
+           {"preset": "nope"}, {"pixel_compare": "<"}, {"upsample": "cubic"}, {"changed": "x"}]
     for options in bad:
         with pytest.raises(BenchError):
             Policy.from_options(options)

@@ -59,8 +59,8 @@ def test_eval_sweep_writes_results_table_and_plot(trained, tmp_path, capsys):
                  "--distortion", "clean,jpeg60,resize32", "--out", str(out), "--quiet"]) == 0
     results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
     assert set(results) == {"clean", "jpeg60", "resize32"}
-    assert all(r["n_images"] == 5 and r["train_generators"] == ["SD2", "Flux.1"] for r in results.values())
-    assert all(Path(r["checkpoint"]).name.startswith("best_") for r in results.values())
+    assert all(r["n_images"] == 5 and r["submission"]["train_generators"] == ["SD2", "Flux.1"] for r in results.values())
+    assert all(Path(r["submission"]["checkpoint"]).name.startswith("best_") for r in results.values())
     assert (out / "robustness_miou.png").stat().st_size > 1000
     printed = capsys.readouterr().out
     assert "jpeg60" in printed and "miou" in printed

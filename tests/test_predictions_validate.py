@@ -16,7 +16,7 @@ from benchmark.predictions.format import Predictions, decode_rle, encode_rle, sh
 def data(tmp_path_factory):
     root = make_diffseg(tmp_path_factory.mktemp("ds"), n=6)
     ds = DiffSeg30k(root, split="train")
-    return root, {r.image_id: ds.load_mask(r)[0] for r in ds.records}
+    return root, {r.image_id: ds.load_target(r).mask for r in ds.records}
 
 
 def _write(path, gts, task="binary", **kw):

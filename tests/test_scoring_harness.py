@@ -1,5 +1,7 @@
 """bench score end to end on a DiffSeg-layout fixture: perfect, empty, swapped and resized predictions."""
+import hashlib
 import json
+import zipfile
 
 import numpy as np
 import pytest
@@ -15,23 +17,13 @@ from benchmark.scoring import prediction_at, score_predictions
 def data(tmp_path_factory):
     root = make_diffseg(tmp_path_factory.mktemp("ds"), n=10)
     ds = DiffSeg30k(root, split="train")
-    gts = {r.image_id: ds.load_mask(r)[0] for r in ds.records}
+    gts = {r.image_id: ds.load_target(r).mask for r in ds.records}
     return root, gts
 
 
 def _score(tmp_path, root, task, masks, name, **kw):
     pred = write_predictions(tmp_path / name, task, "diffseg", "train", GENERATORS, "test", masks.items(), **kw)
     return score_predictions(pred, "diffseg", root, "train", workers=1, progress=False)
-
-
-def test_mask_only_path_matches_full_load(data):
-    root, gts = data
-    ds = DiffSeg30k(root, split="train")
-    for record in ds.records:
-        mask, meta = ds.load_mask(record)
-        sample = ds.load(record)
-        assert np.array_equal(mask, sample.mask)
-        assert meta == {k: v for k, v in sample.meta.items() if k != "encoding"}  # encoding needs the image file
 
 
 @pytest.mark.parametrize("task", ["binary", "semantic"])
@@ -93,7 +85,7 @@ def test_workers_give_the_same_result(tmp_path):
     root = make_diffseg(tmp_path / "ds", n=40, seed=3)
     ds = DiffSeg30k(root, split="train")
     rng = np.random.default_rng(0)
-    masks = ((r.image_id, rng.random(ds.load_mask(r)[0].shape).astype(np.float32)) for r in ds.records)
+    masks = ((r.image_id, rng.random(ds.load_target(r).mask.shape).astype(np.float32)) for r in ds.records)
     pred = write_predictions(tmp_path / "p", "binary", "diffseg", "train", GENERATORS, "noise", masks)
     one = score_predictions(pred, "diffseg", root, "train", workers=1, progress=False)
     two = score_predictions(pred, "diffseg", root, "train", workers=2, progress=False)
@@ -109,14 +101,18 @@ def test_cli_writes_result_json_with_policy_and_method(tmp_path, data, capsys):
     assert main(["score", str(pred), "--dataset", "diffseg", "--root", str(root), "--split", "train",
                  "--policy", "empty_union=0", "--per-image", str(per_image), "--out", str(out), "--workers", "1"]) == 0
     result = json.loads(out.read_text())
-    assert result["schema"] == "bench.result/1" and result["method"] == "my-net"
-    assert result["train_generators"] == ["alpha"] and result["n_images"] == len(gts)
-    policy = result["policy"]
-    for key in ("reduction", "threshold", "empty_union", "background_excluded", "bf1_tolerance", "resolution",
-                "invert_allowed", "border_band", "image_score", "distortion", "jpeg_encoder",
-                "library_versions", "scorer_version", "split_manifest_hash"):
+    assert result["schema"] == "bench.result/2" and result["method"] == "my-net"
+    assert result["submission"]["train_generators"] == ["alpha"] and result["n_images"] == len(gts)
+    assert result["submission"]["manifest_sha256"] == hashlib.sha256(
+        zipfile.ZipFile(pred).read("manifest.json")).hexdigest()
+    policy, provenance = result["policy"], result["provenance"]
+    for key in ("preset", "changed", "reduction", "pixel_threshold", "image_threshold", "empty_union",
+                "background_excluded", "bf1_tolerance", "resolution", "invert_allowed", "border_band", "image_score"):
         assert key in policy, key
-    assert policy["empty_union"] == 0.0
+    for key in ("jpeg_encoder", "library_versions", "scorer_version", "split_manifest_hash"):
+        assert key in provenance and key not in policy, key
+    assert policy["empty_union"] == 0.0 and policy["preset"] == "diffseg" and policy["changed"] == ["empty_union"]
+    assert result["distortion"] == "clean" and result["dataset_spec"] == "diffseg"
     # without image scores every edited-or-not decision comes from the map: no authentic-only warning here
     assert "my-net" in capsys.readouterr().out
     import pandas as pd
@@ -127,7 +123,7 @@ def test_cli_writes_result_json_with_policy_and_method(tmp_path, data, capsys):
     pred2 = write_predictions(tmp_path / "p2", "binary", "diffseg", "train", GENERATORS, "x",
                               ((r.image_id, np.zeros((1, 1), np.float32)) for r in DiffSeg30k(root2).records))
     other = score_predictions(pred2, "diffseg", root2, "train", workers=1, progress=False)
-    assert other["policy"]["split_manifest_hash"] != policy["split_manifest_hash"]
+    assert other["provenance"]["split_manifest_hash"] != provenance["split_manifest_hash"]
 
 
 def test_sanity_warnings_reach_json_and_terminal(tmp_path, data, capsys):

@@ -8,7 +8,7 @@ from diffseg_fixture import GENERATORS, make_diffseg
 from PIL import Image
 
 from benchmark.cli.main import main
-from benchmark.datasets import DiffSeg30k
+from benchmark.datasets import DatasetSpec, DiffSeg30k
 from benchmark.errors import BenchError
 from benchmark.predictions import write_predictions
 from benchmark.results import build_result, write_result
@@ -17,10 +17,11 @@ from benchmark.tables import build_grid, render
 
 
 def _result(method, distortion="clean", threshold=0.5, train=None, **metrics):
-    return build_result(dataset="diffseg", split="train", task="binary", method=method, distortion=distortion,
-                        policy={"threshold": threshold, "distortion": distortion, "split_manifest_hash": "h"},
+    return build_result(dataset=DatasetSpec.of("diffseg"), split="train", task="binary", method=method,
+                        distortion=distortion, policy={"pixel_threshold": threshold},
+                        provenance={"split_manifest_hash": "h"},
                         metrics=metrics, breakdowns={"turns": {"1": {"miou": metrics.get("miou", 0) / 2}}},
-                        n_images=3, warnings=[], extra={"train_generators": train} if train else None)
+                        n_images=3, warnings=[], submission={"train_generators": train} if train else None)
 
 
 def test_model_by_metric_and_formats():
@@ -52,7 +53,7 @@ def test_ambiguous_cells_and_mixed_policies():
         build_grid([_result("a", miou=0.1), _result("a", distortion="jpeg60", miou=0.2)], "method", "metric")
     grid = build_grid([_result("a", miou=0.1), _result("b", threshold=0.3, miou=0.2)], "method", "metric")
     assert any("threshold" in w for w in grid.warnings)
-    assert not build_grid([_result("a", miou=0.1), _result("b", threshold=0.3, miou=0.2)], "threshold", "metric").warnings
+    assert not build_grid([_result("a", miou=0.1), _result("b", threshold=0.3, miou=0.2)], "pixel_threshold", "metric").warnings
 
 
 def test_table_cli(tmp_path, capsys):
@@ -71,7 +72,7 @@ def sweep(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sweep")
     root = make_diffseg(tmp / "ds", n=9, sizes=((64, 64),))
     ds = DiffSeg30k(root, split="train")
-    gts = {r.image_id: ds.load_mask(r)[0] for r in ds.records}
+    gts = {r.image_id: ds.load_target(r).mask for r in ds.records}
     paths = []
     for spec, shrink in (("clean", 0), ("jpeg90", 1), ("jpeg60", 3), ("jpeg30", 6)):
         def masks():

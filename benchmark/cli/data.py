@@ -12,6 +12,7 @@ from rich.table import Table
 from rich_argparse import RichHelpFormatter
 
 from .console import say
+from .dataset_args import SPLIT_HELP, add_dataset_args, dataset_spec
 
 
 def add_parser(sub) -> None:
@@ -31,21 +32,16 @@ def add_parser(sub) -> None:
 
     check = cmds.add_parser("check", formatter_class=RichHelpFormatter,
                             help="load every sample, list every broken file, print a summary")
-    check.add_argument("--dataset", required=True, help="dataset adapter name, e.g. diffseg")
-    check.add_argument("--root", required=True, help="dataset folder, archive or shard")
-    check.add_argument("--split", action="append", help="split to check (repeatable; default: all found)")
+    add_dataset_args(check)
+    check.add_argument("--split", action="append", help=f"split to check: {SPLIT_HELP} (repeatable; default: all found)")
     check.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    check.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="options",
-                       help="adapter option, e.g. setup=A (dolos), preset=thesis-celebahq or "
-                            "sources=CelebAHQ,ADE20K (semitruths); repeatable")
     check.set_defaults(func=run_check)
 
     export = cmds.add_parser("export", formatter_class=RichHelpFormatter,
                              help="write a split as PNG images (optionally distorted) and its GT masks, "
                                   "for detectors outside the toolkit")
-    export.add_argument("--dataset", required=True, help="dataset adapter name, e.g. diffseg")
-    export.add_argument("--root", required=True, help="dataset folder, archive or shard")
-    export.add_argument("--split", required=True, help="split to export")
+    add_dataset_args(export)
+    export.add_argument("--split", required=True, help=f"split to export: {SPLIT_HELP}")
     export.add_argument("--distortion", default=None, help="e.g. jpeg60, resize256, jpeg60+resize256 (default: clean)")
     export.add_argument("--with-masks", action="store_true",
                         help="also write the GT as masks/{id}.png in the predictions' encoding (packable)")
@@ -70,9 +66,9 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from benchmark.export import export_split
 
-    manifest = export_split(args.dataset, args.root, args.split, args.out, distortion=args.distortion,
+    manifest = export_split(dataset_spec(args), args.root, args.split, args.out, distortion=args.distortion,
                             with_masks=args.with_masks, task=args.task, seed=args.seed, workers=args.workers)
-    say("exported", f"{manifest['n_images']} images of {args.dataset} {manifest['split']} "
+    say("exported", f"{manifest['n_images']} images of {manifest['dataset_spec']} {manifest['split']} "
                     f"({manifest['distortion']}) to {args.out}")
     return 0
 
@@ -80,8 +76,7 @@ def run_export(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from benchmark.datacheck import check_dataset
 
-    report = check_dataset(args.dataset, args.root, args.split, progress=not args.json,
-                           **parse_options(args.options))
+    report = check_dataset(dataset_spec(args), args.root, args.split, progress=not args.json)
     result = report.to_json()
     if args.json:
         json.dump(result, sys.stdout, indent=2)
@@ -96,24 +91,9 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_options(pairs: list[str]) -> dict:
-    """`KEY=VALUE` adapter options: true/false are booleans, commas make lists."""
-    from benchmark.errors import BenchError
-
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise BenchError(f"--set expects KEY=VALUE, got '{pair}'")
-        low = value.lower()
-        options[key] = True if low == "true" else False if low == "false" else (
-            value.split(",") if "," in value else value)
-    return options
-
-
 def print_report(result: dict) -> None:
     console = Console()
-    splits = Table(title=escape(f"{result['dataset']} at {result['root']}"))
+    splits = Table(title=escape(f"{result['dataset_spec']} at {result['root']}"))
     for col in ("split", "images", "edited", "real"):
         splits.add_column(col, justify="right" if col != "split" else "left")
     for name, s in result["splits"].items():

@@ -8,13 +8,13 @@ from rich.console import Console
 from rich_argparse import RichHelpFormatter
 
 from .console import say
+from .dataset_args import SPLIT_HELP, add_dataset_args, dataset_spec
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", required=True, help="a .pth written by bench train, or its work dir (then its best checkpoint)")
-    p.add_argument("--dataset", required=True, help="dataset adapter name, e.g. diffseg")
-    p.add_argument("--root", required=True, help="dataset folder, archive or shard")
-    p.add_argument("--split", default="validation", help="split to predict (default: validation)")
+    add_dataset_args(p)
+    p.add_argument("--split", default="val", help=f"split to predict: {SPLIT_HELP} (default: val)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--workers", type=int, default=0, help="data loader processes (default: 0)")
     p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
@@ -35,7 +35,7 @@ def add_parser(sub) -> None:
     ev.add_argument("--distortion", default="clean",
                     help="comma-separated sweep, each a distortion or '+' chain: clean,jpeg80,jpeg60,resize256")
     ev.add_argument("--policy", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
-                    help="scoring policy choices (as bench score)")
+                    help="scoring policy: a preset and rule changes (as bench score)")
     ev.add_argument("--out", required=True, help="output folder (new): predictions/, results/, robustness_miou.png")
     ev.set_defaults(func=run_eval)
 
@@ -43,7 +43,7 @@ def add_parser(sub) -> None:
 def run_predict(args: argparse.Namespace) -> int:
     from benchmark.predict import predict_split
 
-    out = predict_split(args.checkpoint, args.dataset, args.root, args.split, args.out, args.distortion,
+    out = predict_split(args.checkpoint, dataset_spec(args), args.root, args.split, args.out, args.distortion,
                         batch_size=args.batch_size, workers=args.workers, device=args.device,
                         progress=not args.quiet)
     say("wrote", out)
@@ -55,7 +55,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from benchmark.evaluate import evaluate, parse_sweep
     from benchmark.metrics.policy import Policy
 
-    report = evaluate(args.checkpoint, args.dataset, args.root, args.split, args.out, parse_sweep(args.distortion),
+    report = evaluate(args.checkpoint, dataset_spec(args), args.root, args.split, args.out, parse_sweep(args.distortion),
                       Policy.from_options(parse_options(args.policy)), batch_size=args.batch_size,
                       workers=args.workers, device=args.device, progress=not args.quiet)
     Console().print(report["table"])

@@ -2,26 +2,26 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from rich_argparse import RichHelpFormatter
 
-from .console import say
-
 from benchmark.errors import BenchError
+
+from .console import say
+from .dataset_args import SPLIT_HELP, add_dataset_args, dataset_spec
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("score", formatter_class=RichHelpFormatter,
                        help="score a predictions folder/zip against a dataset split")
     p.add_argument("predictions", help="predictions folder or .zip (manifest.json, masks/, scores.csv)")
-    p.add_argument("--dataset", required=True, help="dataset adapter name, e.g. diffseg")
-    p.add_argument("--root", required=True, help="dataset folder, archive or shard")
-    p.add_argument("--split", default=None, help="split to score against (default: the manifest's)")
+    add_dataset_args(p)
+    p.add_argument("--split", default=None, help=f"split to score against: {SPLIT_HELP} (default: the manifest's)")
     p.add_argument("--policy", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
-                   help="scoring policy choices, e.g. reduction=per_image empty_union=0 threshold=0.5")
+                   help="scoring policy: preset=diffseg|davis|dolos|mmseg|imdlbenco, then rule changes such as "
+                        "reduction=per_image empty_union=0 pixel_threshold=0.5")
     p.add_argument("--breakdown", nargs="+", action="extend", default=[], metavar="KEY",
                    help="extra meta fields to break results down by (turns and area bins always are)")
     p.add_argument("--distortion", default=None, help="distortion the predictions were made under "
@@ -45,16 +45,15 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from benchmark.metrics.policy import Policy
-    from benchmark.predictions.format import Predictions
+    from benchmark.outputs import new_file
     from benchmark.results import write_result
     from benchmark.scoring import score_predictions
 
     for path in (args.out, args.per_image):
-        if path and Path(path).exists():
-            raise BenchError(f"{path}: already exists (nothing is overwritten; pick a new path)")
+        if path:  # checked before scoring, so that no work is lost on a taken path
+            new_file(path)
     policy = Policy.from_options(parse_options(args.policy))
-    split = args.split or Predictions(args.predictions).split
-    result = score_predictions(args.predictions, args.dataset, args.root, split, policy,
+    result = score_predictions(args.predictions, dataset_spec(args), args.root, args.split, policy,
                                distortion=args.distortion, workers=args.workers, breakdown_keys=args.breakdown,
                                per_image_csv=args.per_image, progress=not args.quiet)
     write_result(result, args.out)
@@ -67,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_summary(result: dict, console: Console) -> None:
-    title = (f"{result['method']} on {result['dataset']} {result['split']} ({result['task']}, "
-             f"{result['distortion']}, {result['n_images']} images)")
+    title = (f"{result['method']} on {result['dataset_spec']} {result['split']} ({result['task']}, "
+             f"{result['distortion']}, {result['n_images']} images, policy {result['policy']['preset']})")
     table = Table("metric", "value", title=title)
     per_class = []
     for name, value in result["metrics"].items():

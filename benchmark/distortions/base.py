@@ -9,7 +9,7 @@ from typing import ClassVar
 import numpy as np
 
 from benchmark.errors import BenchError
-from benchmark.registry import DISTORTIONS, lookup
+from benchmark.registry import DISTORTIONS, lookup, names
 
 CLEAN = ("", "clean", "none")
 STEP_RE = re.compile(r"^(?P<name>[a-z_]+)(?P<param>\d+(?:\.\d+)?)$")
@@ -47,8 +47,6 @@ class Distortion:
 
 def parse_distortion(spec: str | None) -> list[Distortion]:
     """Parse `jpeg60+resize256` into steps; '', 'clean' and None mean no distortion."""
-    from . import standard  # noqa: F401  (registers the standard distortions)
-
     if spec is None or spec.strip().lower() in CLEAN:
         return []
     steps = []
@@ -56,7 +54,7 @@ def parse_distortion(spec: str | None) -> list[Distortion]:
         m = STEP_RE.match(part.strip())
         if not m:
             raise BenchError(f"distortion '{part}' in '{spec}': expected NAME followed by a number, "
-                             f"e.g. jpeg60, resize256, blur1.5 (known: {', '.join(sorted(DISTORTIONS.module_dict))})")
+                             f"e.g. jpeg60, resize256, blur1.5 (known: {', '.join(names(DISTORTIONS))})")
         steps.append(lookup(DISTORTIONS, m["name"])(float(m["param"])))
     return steps
 

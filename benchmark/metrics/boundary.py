@@ -16,18 +16,57 @@ def boundary_map(mask: np.ndarray) -> np.ndarray:
     return (m > 0) & (eroded == 0)
 
 
+def davis_boundary_map(mask: np.ndarray) -> np.ndarray:
+    """DAVIS `_seg2bmap`: pixels that differ from their right, lower or lower-right neighbour; on
+    the last row and column only the neighbour inside the image counts, so the image border itself
+    is never boundary."""
+    seg = mask.astype(bool)
+    e, s, se = np.zeros_like(seg), np.zeros_like(seg), np.zeros_like(seg)
+    e[:, :-1], s[:-1, :], se[:-1, :-1] = seg[:, 1:], seg[1:, :], seg[1:, 1:]
+    b = (seg ^ e) | (seg ^ s) | (seg ^ se)
+    b[-1, :] = seg[-1, :] ^ e[-1, :]
+    b[:, -1] = seg[:, -1] ^ s[:, -1]
+    b[-1, -1] = False
+    return b
+
+
 def tolerance_pixels(height: int, width: int, fraction: float) -> float:
     return fraction * math.hypot(height, width)
 
 
 def boundary_counts(gt_mask: np.ndarray, pred_mask: np.ndarray, theta: float,
-                    ignore: np.ndarray | None = None) -> tuple[int, int, int, int]:
+                    ignore: np.ndarray | None = None, boundary: str = "inner",
+                    match: str = "strict") -> tuple[int, int, int, int]:
     """(pred boundary matched, pred boundary total, GT boundary matched, GT boundary total) for one class.
 
-    A boundary pixel is matched when the Euclidean distance to the other boundary is < theta. Both
-    distance transforms run only in the GT box grown by ceil(theta): every GT boundary pixel and every
-    predicted boundary pixel that can be within theta of one lies inside it, so the test is exact.
+    `boundary` 'inner': mask minus its erosion, predicted boundary in ignored pixels dropped;
+    'davis': `davis_boundary_map` of both masks with ignored pixels set to 0 first, as DAVIS
+    treats void pixels. `match` 'strict': matched when the Euclidean distance to the other
+    boundary is < theta; 'ceil': <= ceil(theta), DAVIS's dilation by a disk of that radius.
     """
+    if boundary == "davis":
+        return _davis_counts(gt_mask, pred_mask, theta, ignore, match)
+    if match == "ceil":
+        theta = math.ceil(theta) + 0.5  # distances are square roots of integers: none lies in (r, r + 0.5)
+    return _inner_counts(gt_mask, pred_mask, theta, ignore)
+
+
+def _davis_counts(gt_mask, pred_mask, theta, ignore, match) -> tuple[int, int, int, int]:
+    keep = None if ignore is None else ~ignore
+    bg = davis_boundary_map(gt_mask if keep is None else gt_mask & keep)
+    bp = davis_boundary_map(pred_mask if keep is None else pred_mask & keep)
+    n_bg, n_bp = int(np.count_nonzero(bg)), int(np.count_nonzero(bp))
+    if n_bg == 0 or n_bp == 0:
+        return 0, n_bp, 0, n_bg
+    radius = math.ceil(theta) + 0.5 if match == "ceil" else theta
+    return (int(np.count_nonzero(bp & (_distance_to(bg) < radius))), n_bp,
+            int(np.count_nonzero(bg & (_distance_to(bp) < radius))), n_bg)
+
+
+def _inner_counts(gt_mask, pred_mask, theta, ignore) -> tuple[int, int, int, int]:
+    """Both distance transforms run only in the GT box grown by ceil(theta): every GT boundary
+    pixel and every predicted boundary pixel that can be within theta of one lies inside it, so
+    the test is exact."""
     gt_box, pred_box = _bbox(gt_mask), _bbox(pred_mask)
     bp_all = _boundary_in(pred_mask, pred_box, ignore)
     n_bp = int(np.count_nonzero(bp_all)) if bp_all is not None else 0

@@ -20,7 +20,8 @@ class ImageCounts:
     conf_inv: np.ndarray | None  # binary task with invert_allowed: same for the inverted map 1 - p
     boundary: np.ndarray        # (C, 4) per foreground class: pred matched, pred total, GT matched, GT total
     score: float
-    label: int                  # 1 when any pixel is edited in the GT
+    label: int                  # the dataset's image label (1 edited or fake)
+    localized: int              # 1 when the GT says anything per pixel (not all ignore)
     edited_area: float          # edited share of the non-ignored pixels (before any border band)
     pixel_auc: float            # binary task, edited images only; NaN otherwise
     f1_oracle: float
@@ -36,7 +37,9 @@ def band_ignored(gt: np.ndarray, band: tuple[int, int]) -> np.ndarray:
 
 
 def count_image(image_id: str, gt: np.ndarray, pred: np.ndarray, task: str, n_classes: int, policy: Policy,
-                score: float | None) -> ImageCounts:
+                score: float | None, label: int | None = None) -> ImageCounts:
+    """Counts of one image. `label` is the dataset's image label; None takes it from the GT map
+    (for bare label maps whose only truth is the mask)."""
     _check_inputs(image_id, gt, pred, task, n_classes)
     binary = task == "binary"
     ids_hist = None
@@ -47,9 +50,9 @@ def count_image(image_id: str, gt: np.ndarray, pred: np.ndarray, task: str, n_cl
     else:
         scored_gt = gt
     if binary:
-        decided = pred > policy.threshold
+        decided = policy.decide_pixels(pred)
         full = count_confusion(scored_gt, decided, 2)
-        full_inv = count_confusion(scored_gt, (1.0 - pred) > policy.threshold, 2) if policy.invert_allowed else None
+        full_inv = count_confusion(scored_gt, policy.decide_pixels(1.0 - pred), 2) if policy.invert_allowed else None
     else:
         decided = pred = pred if pred.dtype == np.uint8 else pred.astype(np.uint8)
         full = count_confusion(scored_gt, pred, n_classes)
@@ -62,29 +65,31 @@ def count_image(image_id: str, gt: np.ndarray, pred: np.ndarray, task: str, n_cl
     rows = _used_rows(ids_hist) if binary else n_classes
     n_valid = ids_hist[:IGNORE].sum()
     n_edited = ids_hist[1:IGNORE].sum()
-    label = int(n_edited > 0)
+    label = int(n_edited > 0) if label is None else int(label)
+    localized = int(n_valid > 0)
     ignore = gt == IGNORE if ids_hist[IGNORE] else None
     theta = tolerance_pixels(*gt.shape, policy.bf1_tolerance)
+    rules = (policy.bf1_boundary, policy.bf1_match)
     if binary:
-        bnd = np.array([boundary_counts(edited_mask(gt), decided, theta, ignore)], np.int64)
+        bnd = np.array([boundary_counts(edited_mask(gt), decided, theta, ignore, *rules)], np.int64)
     else:
         present = (ids_hist[1:n_classes] > 0) | (full[:, 1:].sum(0) > 0)
         bnd = np.zeros((n_classes - 1, 4), np.int64)
         for c in np.flatnonzero(present) + 1:
-            bnd[c - 1] = boundary_counts(gt == c, pred == c, theta, ignore)
+            bnd[c - 1] = boundary_counts(gt == c, pred == c, theta, ignore, *rules)
     if score is None:
         score = image_score_from_map(pred if binary else (pred > 0).view(np.uint8), policy.image_score)
     hist, auc, f1_oracle = None, float("nan"), float("nan")
     if binary:
         hist = probability_histogram(scored_gt, pred)
-        if label:
+        if label and localized:
             auc, f1_oracle = auc_from_histogram(hist), best_f1_from_histogram(hist)
             if policy.invert_allowed:
                 auc = max(auc, 1.0 - auc)
                 f1_oracle = max(f1_oracle, best_f1_from_histogram(hist[:, ::-1]))
     return ImageCounts(
         conf=full[:rows], conf_inv=None if full_inv is None else full_inv[:rows], boundary=bnd,
-        score=float(score), label=label, edited_area=float(n_edited / n_valid) if n_valid else float("nan"),
+        score=float(score), label=label, localized=localized, edited_area=float(n_edited / n_valid) if n_valid else float("nan"),
         pixel_auc=auc, f1_oracle=f1_oracle, histogram=hist)
 
 

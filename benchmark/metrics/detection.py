@@ -6,14 +6,16 @@ import numpy as np
 from .ranking import average_precision, roc_auc
 
 
-def image_accuracy(scores: np.ndarray, labels: np.ndarray, threshold: float = 0.5) -> float:
+def image_accuracy(scores: np.ndarray, labels: np.ndarray, threshold: float = 0.5, compare: str = ">") -> float:
     scores, labels = np.asarray(scores, np.float64), np.asarray(labels).astype(bool)
-    return float(np.mean((scores > threshold) == labels)) if scores.size else float("nan")
+    decided = scores >= threshold if compare == ">=" else scores > threshold
+    return float(np.mean(decided == labels)) if scores.size else float("nan")
 
 
-def detection_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+def detection_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float = 0.5,
+                      compare: str = ">") -> dict[str, float]:
     return {"ap": average_precision(scores, labels), "auc": roc_auc(scores, labels),
-            "image_acc": image_accuracy(scores, labels, threshold)}
+            "image_acc": image_accuracy(scores, labels, threshold, compare)}
 
 
 def balanced_detection(scores: np.ndarray, labels: np.ndarray, draws: int = 5, seed: int = 1337,

@@ -1,7 +1,6 @@
 """Evaluator: count every image once (`add`), merge across workers, reduce on demand (`compute`)."""
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Callable
@@ -18,7 +17,7 @@ from .reduce import Context, per_image_values, row_nanmean, summarise
 from .sanity import sanity_warnings
 
 TASKS = ("binary", "semantic")
-STATE_VERSION = 1
+STATE_VERSION = 2
 _PER_IMAGE_COLUMNS = ("iou", "pbca", "f1", "bf1", "fp_area", "pixel_acc")
 
 
@@ -53,11 +52,13 @@ class Evaluator:
         return len(self._records)
 
     def add(self, image_id: str, gt: np.ndarray, pred: np.ndarray, score: float | None = None,
-            meta: dict | None = None, gen_probs: np.ndarray | None = None) -> None:
-        # gen_probs (per-generator probabilities) is accepted for forward compatibility and not yet scored.
+            meta: dict | None = None, label: int | None = None) -> None:
+        """Count one image. `label` is the dataset's image label (a `Target`'s); None takes it from
+        `gt`, for bare label maps whose only truth is the mask. An all-ignore `gt` counts for
+        detection only."""
         if image_id in self._seen:
             raise BenchError(f"{image_id}: image scored twice")
-        counts = count_image(image_id, gt, pred, self.task, len(self.class_names), self.policy, score)
+        counts = count_image(image_id, gt, pred, self.task, len(self.class_names), self.policy, score, label)
         if self.task == "binary" and self.generator_names is not None and counts.conf.shape[0] > len(self.generator_names) + 1:
             raise BenchError(f"{image_id}: GT label id {counts.conf.shape[0] - 1} but only "
                              f"{len(self.generator_names)} generator names")
@@ -76,19 +77,16 @@ class Evaluator:
         self._seen |= other._seen
 
     def state_dict(self) -> dict:
-        policy = {f.name: getattr(self.policy, f.name) for f in dataclasses.fields(Policy)}
-        policy["border_band"] = list(self.policy.border_band) if self.policy.border_band else None
         return {"version": STATE_VERSION, "task": self.task, "class_names": self.class_names,
-                "generator_names": self.generator_names, "per_image": self.per_image, "policy": policy,
+                "generator_names": self.generator_names, "per_image": self.per_image, "policy": self.policy.fields(),
                 "records": self._records.state_dict()}
 
     @classmethod
     def from_state_dict(cls, state: dict) -> "Evaluator":
         if state.get("version") != STATE_VERSION:
             raise BenchError(f"evaluator state version {state.get('version')} is not {STATE_VERSION}")
-        policy = dict(state["policy"])
-        policy["border_band"] = tuple(policy["border_band"]) if policy["border_band"] else None
-        ev = cls(state["task"], state["class_names"], Policy(**policy), state["per_image"], state["generator_names"])
+        ev = cls(state["task"], state["class_names"], Policy.from_fields(state["policy"]), state["per_image"],
+                 state["generator_names"])
         ev._records = Records.from_state_dict(state["records"])
         ev._seen = set(ev._records.image_ids)
         return ev
@@ -121,6 +119,7 @@ class Evaluator:
         seg = values["seg_iou"][:, 1:] if ctx.policy.background_excluded else values["seg_iou"]
         miou = row_nanmean(seg)
         cols: dict[str, list] = {"image_id": rec.image_ids, "label": rec.label.astype(int).tolist(),
+                                 "localized": rec.localized.astype(int).tolist(),
                                  "edited_area": rec.edited_area.tolist(), "score": rec.score.tolist()}
         for name in _PER_IMAGE_COLUMNS:
             cols[name] = values[name].tolist()

@@ -8,7 +8,7 @@ import numpy as np
 from .counting import ImageCounts
 from .pixel_histogram import BINS
 
-_SCALARS = ("score", "label", "edited_area", "pixel_auc", "f1_oracle")
+_SCALARS = ("score", "label", "localized", "edited_area", "pixel_auc", "f1_oracle")
 
 
 @dataclass
@@ -86,6 +86,7 @@ class Stacked:
     histogram: np.ndarray      # (2, BINS) pooled over the split
     score: np.ndarray
     label: np.ndarray
+    localized: np.ndarray      # 1 where the GT has per-pixel truth; 0: detection only
     edited_area: np.ndarray
     pixel_auc: np.ndarray
     f1_oracle: np.ndarray

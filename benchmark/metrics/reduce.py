@@ -34,7 +34,8 @@ def segmentation_confusion(rec: Stacked, task: str) -> np.ndarray:
 
 
 def per_image_values(rec: Stacked, ctx: Context) -> dict[str, np.ndarray]:
-    """Per-image scores (N,): forensic iou/pbca/f1 (max with the inverted map when allowed), bf1, seg iou."""
+    """Per-image scores (N,): forensic iou/pbca/f1 (max with the inverted map when allowed), bf1, seg iou.
+    Images without per-pixel truth get NaN everywhere, so every localization mean leaves them out."""
     counts = binary_counts(rec.conf)
     out = forensic_scores(counts, ctx.policy.empty_union)
     if rec.conf_inv is not None:
@@ -51,6 +52,9 @@ def per_image_values(rec: Stacked, ctx: Context) -> dict[str, np.ndarray]:
         out["seg_iou"] = np.where(union > 0, inter / np.maximum(union, 1), np.nan)  # (N, K)
         total = seg.sum((1, 2))
         out["pixel_acc"] = np.where(total > 0, inter.sum(1) / np.maximum(total, 1), np.nan)
+    blind = rec.localized == 0
+    for key, value in out.items():
+        value[blind] = np.nan
     return out
 
 
@@ -60,11 +64,13 @@ def summarise(rec: Stacked, w: np.ndarray, ctx: Context, values: dict[str, np.nd
     values = per_image_values(rec, ctx) if values is None else values
     w = np.asarray(w, np.float64)
     edited, real = (rec.label == 1) & (w > 0), (rec.label == 0) & (w > 0)
-    out: dict = {"n_images": int(np.count_nonzero(w > 0)), "n_edited": int(edited.sum()), "n_authentic": int(real.sum())}
+    out: dict = {"n_images": int(np.count_nonzero(w > 0)), "n_edited": int(edited.sum()), "n_authentic": int(real.sum()),
+                 "n_detection_only": int(((rec.localized == 0) & (w > 0)).sum())}
     out |= _segmentation(rec, w, ctx, values)
     out["bf1"] = _wmean(values["bf1"], w)
+    scored = edited if ctx.policy.forensic_over == "edited" else w > 0
     for name in ("iou", "pbca", "f1"):
-        out[name] = _wmean(values[name], w * edited)
+        out[name] = _wmean(values[name], w * scored)
     out["fp_area_real"] = _wmean(values["fp_area"], w * real)
     if ctx.task == "binary":
         out["pixel_auc"] = _wmean(rec.pixel_auc, w * edited)
@@ -73,7 +79,7 @@ def summarise(rec: Stacked, w: np.ndarray, ctx: Context, values: dict[str, np.nd
             auc = auc_from_histogram(rec.histogram)
             out["pixel_auc_pooled"] = max(auc, 1 - auc) if ctx.policy.invert_allowed else auc
     idx = np.repeat(np.arange(w.size), np.round(w).astype(np.int64))
-    out |= detection_metrics(rec.score[idx], rec.label[idx], ctx.policy.threshold)
+    out |= detection_metrics(rec.score[idx], rec.label[idx], ctx.policy.image_threshold, ctx.policy.image_compare)
     out |= _attribution(rec, w, ctx)
     return out
 

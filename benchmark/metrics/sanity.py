@@ -20,9 +20,10 @@ def sanity_warnings(metrics: dict, scores: np.ndarray, labels: np.ndarray, polic
         if v is not None and not math.isnan(v) and v < 0.5:
             out.append(f"{what} {v:.3f} < 0.5 (labels or scores likely inverted)")
     if n > 1:
-        positive = float(np.mean(scores > policy.threshold))
+        positive = float(np.mean(policy.decide_images(scores)))
         if positive in (0.0, 1.0):
-            out.append(f"degenerate positive rate: {positive:.0%} of images scored above threshold {policy.threshold}")
+            out.append(f"degenerate positive rate: {positive:.0%} of images scored {policy.image_compare} "
+                       f"image threshold {policy.image_threshold}")
     if policy.invert_allowed:
         out.append("invert_allowed: forensic scores are max(score(p), score(1-p)), an optimistic upper bound")
     return out

@@ -1,7 +1,9 @@
 """The predictions format: a folder or `.zip` holding
 
-    manifest.json   task, dataset, split, generator map, method, toolkit version, SHA-256 per file
-    masks/{id}.png  8-bit grey PNG, any resolution: binary = round(255 * P(edited)), semantic = class id
+    manifest.json   task, dataset (and dataset_spec), split, generator map, method, toolkit version,
+                    SHA-256 per file
+    masks/{id}.png  8-bit grey PNG, any resolution: binary = round(255 * P(edited)), semantic = class id;
+                    ids follow `benchmark.datasets.ids` (`/` makes subfolders)
     masks.json      (instead of masks/, binary only) COCO-style RLE list [{"image_id", "segmentation"}]
     scores.csv      optional: image_id,score[,<generator name> ...] image-level probabilities
 
@@ -25,9 +27,12 @@ import cv2
 import numpy as np
 
 from benchmark import __version__
+from benchmark.datasets.base import canonical_split
+from benchmark.datasets.ids import check_id, id_problem
 from benchmark.datasets.imageio import png_truncated
 from benchmark.datasets.stores import DirStore, ZipStore
 from benchmark.errors import BenchError, DataError
+from benchmark.outputs import is_zip_name, new_output
 
 SCHEMA = "bench.predictions/1"
 TASKS = ("binary", "semantic", "detection")
@@ -36,6 +41,8 @@ SCORES = "scores.csv"
 RLE = "masks.json"
 MASK_DIR = "masks/"
 REQUIRED = ("task", "dataset", "split", "generators", "method", "files")
+# The format's own fields; anything else in a manifest is carried along but can never replace them.
+OWN_FIELDS = REQUIRED + ("schema", "toolkit_version", "dataset_spec", "distortion")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -162,7 +169,9 @@ class Predictions:
         self.manifest = self._read_manifest()
         self.task: str = self.manifest["task"]
         self.dataset: str = str(self.manifest["dataset"])
-        self.split: str = str(self.manifest["split"])
+        # Older manifests name the dataset only: its spec is then the adapter with no options.
+        self.dataset_spec: str = str(self.manifest.get("dataset_spec", self.dataset))
+        self.split: str = canonical_split(self.manifest["split"])
         self.method: str = str(self.manifest["method"])
         self.generators: list[str] = self._read_generators()
         self.hashes: dict[str, str] = {str(k): str(v) for k, v in self.manifest["files"].items()}
@@ -227,8 +236,10 @@ class Predictions:
         seen: dict[str, str] = {}
         for name in pngs:
             stem, ext = os.path.splitext(name[len(MASK_DIR):])
-            if ext.lower() != ".png" or "/" in stem:
+            if ext.lower() != ".png":
                 self._problem(name, "unexpected file under masks/ (expected masks/{image_id}.png)")
+            elif id_problem(stem):
+                self._problem(name, id_problem(stem))
             elif stem.lower() in seen:
                 self._problem(name, f"duplicate image id (also {seen[stem.lower()]})")
             else:
@@ -348,8 +359,11 @@ class Predictions:
 
     def extra_manifest(self) -> dict:
         """Manifest fields beyond the format's own (training info such as train_generators)."""
-        own = set(REQUIRED) | {"schema", "toolkit_version"}
-        return {k: v for k, v in self.manifest.items() if k not in own}
+        return {k: v for k, v in self.manifest.items() if k not in OWN_FIELDS}
+
+    def describe(self) -> dict:
+        """What a result records of the submission: the manifest's SHA-256 and its extra fields."""
+        return {"manifest_sha256": sha256(self.read(MANIFEST)), **self.extra_manifest()}
 
 
 def _compare_ids(preds: Predictions, where: str, have: set, expected: set, what: str) -> None:
@@ -365,10 +379,8 @@ class _Writer:
     """Writes members into a new folder or a new .zip (stored: PNG is already compressed)."""
 
     def __init__(self, out: Path):
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise BenchError(f"{out}: already exists (nothing is overwritten; pick a new path)")
-        self.out, self.hashes = out, {}
-        self.zip = zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) if out.suffix == ".zip" else None
+        self.out, self.hashes = new_output(out), {}
+        self.zip = zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) if is_zip_name(out) else None
 
     def add(self, name: str, data: bytes, listed: bool = True) -> None:
         if listed:
@@ -398,7 +410,7 @@ def scores_csv(scores: Mapping[str, float], gen_probs: Mapping[str, Mapping[str,
     return buf.getvalue().encode()
 
 
-def write_predictions(out: str | os.PathLike, task: str, dataset: str, split: str,
+def write_predictions(out: str | os.PathLike, task: str, dataset, split: str,
                       generators: list[str], method: str,
                       masks: Iterable[tuple[str, np.ndarray]] = (),
                       scores: Mapping[str, float] | bytes | None = None,
@@ -412,8 +424,11 @@ def write_predictions(out: str | os.PathLike, task: str, dataset: str, split: st
     image_id -> P(edited), or is the bytes of a scores.csv written elsewhere. `mask_format='rle'`
     stores binary masks as COCO RLE (hard masks: p > 0.5). `gen_probs` maps image_id -> {generator:
     probability} and adds those columns to scores.csv. `extra_manifest` carries training info such
-    as train_generators or distortion.
+    as train_generators or distortion; it never replaces the format's own fields. `dataset` is a
+    DatasetSpec or an adapter name.
     """
+    from benchmark.datasets.spec import DatasetSpec
+
     if task not in TASKS:
         raise BenchError(f"task '{task}' (known: {', '.join(TASKS)})")
     if mask_format not in ("png", "rle") or (mask_format == "rle" and task != "binary"):
@@ -423,8 +438,9 @@ def write_predictions(out: str | os.PathLike, task: str, dataset: str, split: st
     rle = []
     try:
         for image_id, data in raw_masks:
-            writer.add(f"masks/{image_id}.png", data)
+            writer.add(f"masks/{check_id(image_id)}.png", data)
         for image_id, mask in masks:
+            check_id(image_id)
             stored = to_mask_bytes(task, mask)
             if mask_format == "rle":
                 rle.append({"image_id": image_id, "segmentation": encode_rle(stored > 127)})
@@ -436,9 +452,11 @@ def write_predictions(out: str | os.PathLike, task: str, dataset: str, split: st
             writer.add(SCORES, scores)
         elif scores:
             writer.add(SCORES, scores_csv(scores, gen_probs, list(generators)))
-        manifest = {"schema": SCHEMA, "task": task, "dataset": dataset, "split": split,
-                    "generators": generator_map(generators), "method": method,
-                    "toolkit_version": __version__, **dict(extra_manifest or {})}
+        spec = DatasetSpec.of(dataset)
+        extra = {k: v for k, v in dict(extra_manifest or {}).items() if k not in OWN_FIELDS or k == "distortion"}
+        manifest = {**extra, "schema": SCHEMA, "task": task, "dataset": spec.name, "dataset_spec": str(spec),
+                    "split": split, "generators": generator_map(generators), "method": method,
+                    "toolkit_version": __version__}
         writer.close(manifest)
     except BaseException:
         if writer.zip is not None:

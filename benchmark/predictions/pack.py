@@ -9,7 +9,9 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
+from benchmark.datasets.ids import id_problem
 from benchmark.datasets.imageio import decode_label_mask
+from benchmark.datasets.spec import DatasetSpec
 from benchmark.errors import BenchError, DataError
 
 from .format import decode_mask_png, decode_rle, encode_mask_png, png_header_problem, write_predictions
@@ -34,10 +36,18 @@ def _png_masks(folder: Path, task: str, n_classes: int, scale01: bool,
     """Read every mask PNG; masks in another mode (palette, 1-bit, grey RGB, 16-bit) are
     converted to 8-bit grey by raw value. Problems are collected, not raised."""
     out, maxima = [], []
-    files = sorted(p for p in folder.iterdir() if p.is_file())
+    # Ids with '/' are subfolders; links are not followed out of the folder.
+    files = sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink())
     for path in files:
+        image_id = path.relative_to(folder).with_suffix("").as_posix()
+        if path.is_symlink():
+            problems.append(f"{path}: is a link (masks must be plain files)")
+            continue
         if path.suffix.lower() != ".png":
             problems.append(f"{path}: not a .png mask (expected {{image_id}}.png)")
+            continue
+        if id_problem(image_id):
+            problems.append(f"{path}: {id_problem(image_id)}")
             continue
         data = path.read_bytes()
         try:
@@ -58,7 +68,7 @@ def _png_masks(folder: Path, task: str, n_classes: int, scale01: bool,
                 continue
             mask, data = mask * np.uint8(255), None
         maxima.append(int(mask.max(initial=0)))
-        out.append((path.stem, data if data is not None else encode_mask_png(mask)))
+        out.append((image_id, data if data is not None else encode_mask_png(mask)))
     if task == "binary" and maxima and max(maxima) == 1:
         problems.append(f"{folder}: every mask holds only 0/1, but binary masks store round(255 * P(edited)); "
                         "pass --scale01 (scale01=True) to store them as 0/255")
@@ -84,26 +94,35 @@ def _rle_masks(path: Path, problems: list[str]) -> Iterator[tuple[str, np.ndarra
 
 
 def pack_predictions(masks: str | os.PathLike, out: str | os.PathLike, task: str | None = None,
-                     dataset: str | None = None, split: str | None = None,
+                     dataset: str | DatasetSpec | None = None, split: str | None = None,
                      scores_csv: str | os.PathLike | None = None, method: str = "external",
                      generators: Sequence[str] | None = None, root: str | os.PathLike | None = None,
                      extra_manifest: Mapping | None = None, scale01: bool = False) -> Path:
     """Build a submission at `out` (folder, or zip when it ends with .zip) from a folder of
-    `{image_id}.png` masks or a COCO RLE JSON (binary). Missing task/dataset/split/generators
-    come from an `export.json` written by `bench data export` beside the masks. With `root` the
-    ids are checked against the split. Raises PredictionsError listing every problem; nothing is
-    left at `out` then."""
+    `{image_id}.png` masks (ids with '/' in subfolders) or a COCO RLE JSON (binary). Missing
+    task/dataset spec/split/generators come from an `export.json` written by `bench data export`
+    beside the masks. With `root` the generator map comes from the dataset and the ids are
+    checked against the split. Raises PredictionsError listing every problem; nothing is left at
+    `out` then."""
     masks, out = Path(masks), Path(out)
     if not masks.exists():
         raise DataError(str(masks), "masks folder or RLE JSON not found")
     defaults = export_defaults(masks if masks.is_dir() else masks.parent)
     task = task or defaults.get("task")
-    dataset = dataset or defaults.get("dataset")
+    dataset = dataset or defaults.get("dataset_spec") or defaults.get("dataset")
     split = split or defaults.get("split")
-    generators = list(generators) if generators is not None else list(defaults.get("generators", []))
     missing = [n for n, v in (("task", task), ("dataset", dataset), ("split", split)) if not v]
     if missing:
         raise BenchError(f"give --{', --'.join(missing)} (no {EXPORT_MANIFEST} beside {masks} to take them from)")
+    spec = DatasetSpec.of(dataset)
+    adapter = spec.build(root, split) if root is not None else None
+    if adapter is not None:
+        split = adapter.split
+        if generators is not None and list(generators) != adapter.generators:
+            raise BenchError(f"--generators {','.join(generators)} differ from the dataset's generator map "
+                             f"({','.join(adapter.generators)}); drop --generators to take the dataset's")
+        generators = adapter.generators
+    generators = list(generators) if generators is not None else list(defaults.get("generators", []))
     if task == "semantic" and not generators:
         raise BenchError("a semantic submission needs the generator names, in class-id order (--generators)")
     extra = {k: defaults[k] for k in ("distortion",) if k in defaults} | dict(extra_manifest or {})
@@ -124,10 +143,10 @@ def pack_predictions(masks: str | os.PathLike, out: str | os.PathLike, task: str
     if problems:
         raise PredictionsError(masks, problems)
 
-    write_predictions(out, task, dataset, split, generators, method, masks=rle, raw_masks=raw,
+    write_predictions(out, task, spec, split, generators, method, masks=rle, raw_masks=raw,
                       scores=scores.read_bytes() if scores else None, extra_manifest=extra,
                       mask_format="rle" if rle else "png")
-    problems = validate_predictions(out, dataset if root else None, root, split, decode=False)
+    problems = validate_predictions(out, spec if root else None, root, split, decode=False)
     if problems:
         (shutil.rmtree if out.is_dir() else os.remove)(out)
         raise PredictionsError(out, problems)

@@ -23,12 +23,13 @@ class PredictionsError(BenchError):
         super().__init__(f"{path}: {len(problems)} problem(s) in the predictions: {shown}{more}")
 
 
-def check_against(preds: Predictions, dataset: str, split: str, generators: list[str],
+def check_against(preds: Predictions, spec, split: str, generators: list[str],
                   expected_ids: Iterable[str]) -> None:
-    """Record in `preds.problems` where the predictions do not fit the dataset split."""
+    """Record in `preds.problems` where the predictions do not fit the dataset spec and split."""
     where = preds.where(MANIFEST)
-    if preds.dataset != dataset:
-        preds.problems.append(f"{where}: made for dataset '{preds.dataset}', scored against '{dataset}'")
+    if preds.dataset_spec != str(spec):
+        preds.problems.append(f"{where}: made for dataset spec '{preds.dataset_spec}', scored against "
+                              f"'{spec}' (a different selection of images or truth)")
     if preds.split != split:
         preds.problems.append(f"{where}: made for split '{preds.split}', scored against '{split}'")
     if preds.task == "semantic" and set(preds.generators) != set(generators):
@@ -49,7 +50,7 @@ def class_lut(preds: Predictions, generators: list[str]) -> np.ndarray | None:
     return lut
 
 
-def validate_predictions(path: str | os.PathLike, dataset: str | None = None, root: str | None = None,
+def validate_predictions(path: str | os.PathLike, dataset=None, root: str | None = None,
                          split: str | None = None, decode: bool = True, progress: bool = False) -> list[str]:
     """Every problem of the predictions at `path` as 'FILE: problem' lines (empty when valid).
 
@@ -63,11 +64,11 @@ def validate_predictions(path: str | os.PathLike, dataset: str | None = None, ro
     except DataError as exc:
         return [str(exc)]
     if dataset is not None and root is not None:
-        from benchmark.datasets import BaseAdapter  # noqa: F401  (registers the adapters)
-        from benchmark.registry import DATASETS, lookup
+        from benchmark.datasets.spec import DatasetSpec
 
-        adapter = lookup(DATASETS, dataset)(root, split=split or preds.split)
-        check_against(preds, dataset, adapter.split, adapter.generators, adapter.ids)
+        spec = DatasetSpec.of(dataset)
+        adapter = spec.build(root, split or preds.split)
+        check_against(preds, spec, adapter.split, adapter.generators, adapter.ids)
     problems = list(preds.problems)
     if decode and preds.task != "detection":
         for image_id in track(preds.ids, "validating masks", enabled=progress):

@@ -44,14 +44,16 @@ def resolve_generators(known: Sequence[str], train: Sequence[str] | None = None,
 
 def generator_index(adapter: BaseAdapter, cache: str | os.PathLike | None = None,
                     progress: bool = True) -> dict[str, list[int]]:
-    """image_id -> generator ids in its mask; cached as JSON because it decodes every sample."""
+    """image_id -> generator ids of its target (the dataset's truth: for an image without a usable
+    mask, the generator that made it); cached as JSON because it reads every mask."""
     cache = Path(cache) if cache else None
     if cache and cache.is_file():
         index = json.loads(cache.read_text())
         if set(index) == set(adapter.ids):
             return index
-    index = {s.image_id: list(s.generators)
-             for s in track(adapter, f"indexing editors of {adapter.split}", total=len(adapter), enabled=progress)}
+    index = {t.image_id: list(t.generators)
+             for t in track(adapter.targets(), f"indexing editors of {adapter.split}", total=len(adapter),
+                            enabled=progress)}
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # ranks may write at once: rename is atomic

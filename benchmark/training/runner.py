@@ -18,11 +18,11 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook, DistSamplerSeedHook, IterTimerHook, LoggerHook, ParamSchedulerHook
 from mmengine.runner import set_random_seed
 
-import benchmark.baselines  # noqa: F401  (registers the baselines)
-import benchmark.datasets  # noqa: F401  (registers the adapters)
+from benchmark.datasets.base import canonical_split
+from benchmark.datasets.spec import DatasetSpec
 from benchmark.datasets.torch_dataset import SegmentationDataset
 from benchmark.errors import BenchError
-from benchmark.registry import BASELINES, DATASETS, lookup
+from benchmark.registry import BASELINES, lookup
 
 from .checkpoint import BenchRunner
 from .data import SubsetWithMeta
@@ -57,27 +57,28 @@ def build_model(model_cfg: dict) -> torch.nn.Module:
     return model
 
 
-def prepare(cfg: Config, dataset: str, root: str, task: str, train_generators: Sequence[str] | None = None,
+def prepare(cfg: Config, dataset: str | DatasetSpec, root: str, task: str, train_generators: Sequence[str] | None = None,
             holdout_generators: Sequence[str] | None = None, cache_dir: str | None = None,
             progress: bool = True) -> tuple[SubsetWithMeta, SubsetWithMeta | None]:
-    """Datasets of a run; records the run's facts in `cfg.run` (saved inside every checkpoint)
+    """Datasets of a run (the dataset spec's `train` split, and its validation split for
+    checkpoint selection); records the run's facts in `cfg.run` (saved inside every checkpoint)
     and sets `cfg.model.num_classes`."""
-    adapter_cls = lookup(DATASETS, dataset)
-    train_adapter = adapter_cls(root, split="train")
-    val_split = cfg.data.get("val_split")
-    val_adapter = adapter_cls(root, split=val_split) if val_split in adapter_cls.splits(root) else None
+    spec = DatasetSpec.of(dataset)
+    train_adapter = spec.build(root, "train")
+    val_split = canonical_split(cfg.data.get("val_split") or "val")
+    val_adapter = spec.build(root, val_split) if val_split in spec.splits(root) else None
     train_gens, holdout = resolve_generators(train_adapter.generators, train_generators, holdout_generators)
     num_classes = 2 if task == "binary" else train_adapter.num_classes
     classes = ["unedited", "edited"] if task == "binary" else ["unedited", *train_adapter.generators]
     selection = (f"best validation {cfg.checkpoint.select} ({cfg.checkpoint.rule}) on split '{val_split}', "
                  f"checked every {cfg.train_cfg.val_interval} iters"
                  + (", images with held-out editors excluded" if holdout else "")
-                 if val_adapter is not None else "no validation split found: the last checkpoint is used")
+                 if val_adapter is not None else f"no '{val_split}' split found: the last checkpoint is used")
     cfg.model.num_classes = num_classes
-    cfg.run = dict(dataset=dataset, root=str(root), task=task, classes=classes,
+    cfg.run = dict(dataset=spec.name, dataset_spec=str(spec), root=str(root), task=task, classes=classes,
                    generators=list(train_adapter.generators), train_generators=train_gens,
                    holdout_generators=holdout, size=cfg.data.size, selection=selection)
-    meta = {k: cfg.run[k] for k in ("dataset", "task", "classes", "generators", "train_generators",
+    meta = {k: cfg.run[k] for k in ("dataset", "dataset_spec", "task", "classes", "generators", "train_generators",
                                     "holdout_generators")}
     seed = cfg.seed
 
@@ -135,16 +136,17 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
         resume=resume, experiment_name=f"{cfg.model.type}-{next(_RUN_COUNTER)}", **val)
 
 
-def train(cfg: Config, dataset: str, root: str, task: str = "binary", work_dir: str | None = None,
+def train(cfg: Config, dataset: str | DatasetSpec, root: str, task: str = "binary", work_dir: str | None = None,
           resume: bool = False, train_generators: Sequence[str] | None = None,
           holdout_generators: Sequence[str] | None = None, progress: bool = True) -> dict:
     """Train; return a summary (work dir, iterations, best and last checkpoints, validation score)."""
     init_cpu_distributed()
-    work = Path(work_dir or Path("work_dirs") / f"{cfg.model.type}_{dataset}_{task}")
+    spec = DatasetSpec.of(dataset)
+    work = Path(work_dir or Path("work_dirs") / f"{cfg.model.type}_{spec.name}_{task}")
     if not resume and (work / "last_checkpoint").exists():
         raise BenchError(f"{work}: already holds a training run; pass --resume to continue it, "
                          "or pick another --work-dir (nothing is overwritten)")
-    train_set, val_set = prepare(cfg, dataset, root, task, train_generators, holdout_generators,
+    train_set, val_set = prepare(cfg, spec, root, task, train_generators, holdout_generators,
                                  cache_dir=str(work), progress=progress and is_main_process())
     runner = build_runner(cfg, train_set, val_set, str(work), resume, progress)
     # mmengine logs one line per parameter group setting; the config file already says it all.
@@ -159,5 +161,6 @@ def train(cfg: Config, dataset: str, root: str, task: str = "binary", work_dir: 
     last = (work / "last_checkpoint").read_text().strip() if (work / "last_checkpoint").exists() else None
     return dict(work_dir=str(work), iters=runner.iter, seconds=round(time.perf_counter() - start, 1),
                 best_checkpoint=hub.get_info("best_ckpt"), best_score=hub.get_info("best_score"),
-                last_checkpoint=last, selection=cfg.run["selection"], log_dir=runner.log_dir,
+                last_checkpoint=last, dataset_spec=cfg.run["dataset_spec"], selection=cfg.run["selection"],
+                log_dir=runner.log_dir,
                 train_generators=cfg.run["train_generators"])

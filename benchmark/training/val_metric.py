@@ -1,5 +1,5 @@
 """Validation metric for checkpoint selection: the toolkit's own `Evaluator` as an mmengine metric,
-so the number a checkpoint is chosen by is the number `bench score` reports (`miou`: mean IoU of
+fed the dataset's image labels, so the number a checkpoint is chosen by is the number `bench score` reports (`miou`: mean IoU of
 the edited/generator classes, background excluded, as in DiffSeg30k).
 
 Results are kept per image (an evaluator state of one image: counts, never pixels): mmengine drops
@@ -37,9 +37,11 @@ class EvaluatorMetric(BaseMetric):
                 probs = F.interpolate(probs, size=masks.shape[-2:], mode="bilinear", align_corners=False)
             probs = probs.cpu()
             preds = (1 - probs[:, 0]).numpy() if self.task == "binary" else probs.argmax(1).byte().numpy()
+            labels = data_batch["label"]
             for i, image_id in enumerate(data_batch["image_id"]):
                 one = Evaluator(self.task, self.class_names, self.policy, per_image=False)
-                one.add(image_id, masks[i].numpy().astype(np.uint8), preds[i], score=float(out["score"][i].detach()))
+                one.add(image_id, masks[i].numpy().astype(np.uint8), preds[i], score=float(out["score"][i].detach()),
+                        label=int(labels[i]))
                 self.results.append(one.state_dict())
 
     def compute_metrics(self, results: list) -> dict[str, float]:

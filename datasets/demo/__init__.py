@@ -24,8 +24,6 @@ def write_demo(fmt: str, out: str | os.PathLike, images: int | None = None, size
     files are there at their sizes (so a Quickstart can be run twice); any other non-empty `out` is
     refused, never overwritten.
     """
-    from . import writers  # noqa: F401  (registers the writers)
-
     writer = lookup(DEMOS, fmt)(images=images, size=size, seed=seed, workers=workers)
     options = {"format": fmt, "images": writer.images, "size": writer.size, "seed": writer.seed,
                "bench_version": __version__}

@@ -13,7 +13,6 @@ from benchmark.errors import BenchError
 from benchmark.parallel import run_chunks
 from benchmark.registry import EDITORS
 
-from . import editors as _editors  # noqa: F401  (registers the editors)
 from .masks import MIN_PIXELS, random_area, random_mask
 from .photos import random_photo
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from benchmark.registry import DEMOS, EDITORS
 
-from ...dolos import FULL, LOCAL, SPLITS
+from ...dolos import FOLDERS, FULL, LOCAL
 from ..compose import edit_image, make_scene, parallel_map
 from ..files import encode_png, write_file
 from .base import DemoWriter
@@ -77,7 +77,7 @@ def split_sizes(count: int) -> dict[str, int]:
     """Images per split for `count` images of one subset: SPLIT_SHARES, at least one each."""
     train = max(1, round(SPLIT_SHARES[0] * count))
     valid = max(1, round(SPLIT_SHARES[1] * count))
-    return dict(zip(SPLITS, (train, valid, max(1, count - train - valid))))
+    return dict(zip(FOLDERS.values(), (train, valid, max(1, count - train - valid))))
 
 
 def plan_jobs(images: int) -> list[Job]:
