@@ -1,0 +1,19 @@
+"""Shared fixtures: the embedded demo data of every format, written once per test session."""
+from pathlib import Path
+
+import pytest
+
+from benchmark.datasets.demo import write_demo
+
+# Small but with every kind of image in every split: reals, local edits, fully generated and
+# mask-less fakes.
+DEMO_IMAGES = {"diffseg": 20, "dolos": 3, "semitruths": 30, "cocoglide": 4}
+DEMO_SIZE, DEMO_SEED = 64, 3
+
+
+@pytest.fixture(scope="session")
+def demo_roots(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("demo_roots")
+    for fmt, n in DEMO_IMAGES.items():
+        write_demo(fmt, base / fmt, images=n, size=DEMO_SIZE, seed=DEMO_SEED, workers=1)
+    return {fmt: base / fmt for fmt in DEMO_IMAGES}
