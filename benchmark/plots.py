@@ -10,6 +10,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from .errors import BenchError
+from .outputs import new_file
 from .results import field, label
 
 
@@ -26,10 +27,7 @@ def _figure(ncols: int = 1, width: float = 5.0, height: float = 4.0):
 def _save(fig, out: str | os.PathLike) -> Path:
     import matplotlib.pyplot as plt
 
-    out = Path(out)
-    if out.exists():
-        raise BenchError(f"{out}: already exists (nothing is overwritten; pick a new path)")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = new_file(out)
     fig.tight_layout()
     fig.savefig(out, dpi=130)
     plt.close(fig)

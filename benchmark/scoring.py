@@ -18,7 +18,8 @@ import numpy as np
 
 from benchmark.datasets.sample import Target
 from benchmark.datasets.spec import DatasetSpec
-from benchmark.errors import BenchError, DataError
+from benchmark.errors import DataError
+from benchmark.outputs import new_file
 from benchmark.parallel import run_chunks
 
 _WORKER: dict[str, Any] = {}
@@ -186,8 +187,6 @@ def _detection(rows: list[tuple[str, int, float, int]], policy) -> tuple[dict, d
 
 
 def _write_per_image(frame, path: Path) -> None:
-    if path.exists():
-        raise BenchError(f"{path}: already exists (nothing is overwritten; pick a new path)")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = new_file(path)
     sort = "image_id" if "image_id" in frame.columns else None
     (frame.sort_values(sort) if sort else frame.sort_index()).to_csv(path, index=sort is None)

@@ -13,7 +13,6 @@ from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
 from benchmark.errors import DataError
 from benchmark.registry import DATASETS

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich_argparse import RichHelpFormatter
 
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 def print_summary(result: dict, console: Console) -> None:
     title = (f"{result['method']} on {result['dataset_spec']} {result['split']} ({result['task']}, "
              f"{result['distortion']}, {result['n_images']} images, policy {result['policy']['preset']})")
-    table = Table("metric", "value", title=title)
+    table = Table("metric", "value", title=escape(title))
     per_class = []
     for name, value in result["metrics"].items():
         if isinstance(value, dict):
@@ -82,5 +83,5 @@ def print_summary(result: dict, console: Console) -> None:
         names = list(dict.fromkeys(k for _, d in per_class for k in d))
         classes = Table("class", *(metric for metric, _ in per_class), title="per class / generator")
         for n in names:
-            classes.add_row(n, *("" if values.get(n) is None else f"{values[n]:.4f}" for _, values in per_class))
+            classes.add_row(escape(n), *("" if values.get(n) is None else f"{values[n]:.4f}" for _, values in per_class))
         console.print(classes)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.console import Console
 from rich_argparse import RichHelpFormatter
@@ -10,6 +9,7 @@ from rich_argparse import RichHelpFormatter
 from .console import say
 
 from benchmark.errors import BenchError
+from benchmark.outputs import new_file
 
 
 def add_parser(sub) -> None:
@@ -38,9 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         if args.format == "rich":
             raise BenchError("--out writes text: choose --format markdown, latex or csv")
-        if Path(args.out).exists():
-            raise BenchError(f"{args.out}: already exists (nothing is overwritten; pick a new path)")
-        Path(args.out).write_text(render(grid, args.format, args.digits, args.scale) + "\n")
+        new_file(args.out).write_text(render(grid, args.format, args.digits, args.scale) + "\n")
         return 0
     out = render(grid, args.format, args.digits, args.scale)
     if args.format == "rich":

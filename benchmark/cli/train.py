@@ -48,6 +48,7 @@ def run_train(args: argparse.Namespace) -> int:
         os.environ["CUDA_VISIBLE_DEVICES"] = ""  # before torch initialises CUDA
     import torch
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from benchmark.errors import BenchError
@@ -66,6 +67,6 @@ def run_train(args: argparse.Namespace) -> int:
         table.add_column("")
         table.add_column("")
         for key, value in summary.items():
-            table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
+            table.add_row(key, escape(", ".join(value) if isinstance(value, list) else str(value)))
         Console().print(table)
     return 0

@@ -1,0 +1,41 @@
+"""`bench train` and `bench eval` beyond DiffSeg30k: DOLOS setup C and Semi-Truths select their
+checkpoint on their own validation split and record the dataset spec in every output."""
+import json
+
+import pytest
+
+from benchmark.cli.main import main
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("BENCH_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", ["dolos[setup=C]", "semitruths"])
+def test_train_selects_on_val_and_eval_records_the_spec(spec, demo_roots, tmp_path, capsys):
+    root = demo_roots[spec.split("[")[0]]
+    work = tmp_path / "work"
+    assert main(["train", "--baseline", "deeplabv3plus", "--dataset", spec, "--root", str(root), "--work-dir", str(work),
+                 "--max-iters", "2", "--batch-size", "2", "--size", "32", "--no-progress",
+                 "--cfg-options", "model.encoder=resnet18", "data.num_workers=0"]) == 0
+    run = json.loads((work / "run.json").read_text())
+    assert run["dataset_spec"] == spec and "on split 'val'" in run["selection"]
+    scalars = [json.loads(line) for line in next(work.glob("*/vis_data/scalars.json")).read_text().splitlines()]
+    assert any("val/miou" in row for row in scalars)  # validation ran, so the best checkpoint is the val-selected one
+    assert list(work.glob("best_val_miou_iter_2.pth"))
+    out = tmp_path / "eval"
+    assert main(["eval", "--checkpoint", str(work), "--dataset", spec, "--root", str(root), "--split", "validation",
+                 "--distortion", "jpeg60", "--out", str(out), "--quiet"]) == 0
+    result = json.loads((out / "results" / "jpeg60.json").read_text())
+    assert (result["dataset_spec"], result["split"], result["distortion"]) == (spec, "val", "jpeg60")
+    assert result["submission"]["train_dataset_spec"] == spec
+    manifest = json.loads(__import__("zipfile").ZipFile(out / "predictions" / "jpeg60.zip").read("manifest.json"))
+    assert manifest["dataset_spec"] == spec and manifest["split"] == "val"
+    capsys.readouterr()
+    assert main(["eval", "--checkpoint", str(work), "--dataset", spec, "--root", str(root), "--split", "nonsense",
+                 "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no split 'nonsense'" in err and "splits found: train, val, test" in err
+    assert not (tmp_path / "x").exists()
