@@ -87,7 +87,7 @@ def reference_scores(pairs, task: str, n_classes: int, policy: Policy, how: str)
     for gt, pred in pairs:
         valid = gt != 255
         g = np.where(gt > 0, 1, 0) if task == "binary" else gt.astype(np.int64)
-        p = (pred > policy.threshold).astype(np.int64) if task == "binary" else pred.astype(np.int64)
+        p = (pred > policy.pixel_threshold).astype(np.int64) if task == "binary" else pred.astype(np.int64)
         for i in range(n_classes):
             gi = (g == i) & valid
             for j in range(n_classes):
