@@ -17,7 +17,9 @@ def cache(tmp_path, monkeypatch):
 def test_train_selects_on_val_and_eval_records_the_spec(spec, demo_roots, tmp_path, capsys):
     root = demo_roots[spec.split("[")[0]]
     work = tmp_path / "work"
-    assert main(["train", "--baseline", "deeplabv3plus", "--dataset", spec, "--root", str(root), "--work-dir", str(work),
+    # the spec comes from the command line, or from the config (data.dataset)
+    given = ["--dataset", spec] if spec == "semitruths" else ["--cfg-options", f"data.dataset={spec}"]
+    assert main(["train", "--baseline", "deeplabv3plus", *given, "--root", str(root), "--work-dir", str(work),
                  "--max-iters", "2", "--batch-size", "2", "--size", "32", "--no-progress",
                  "--cfg-options", "model.encoder=resnet18", "data.num_workers=0"]) == 0
     run = json.loads((work / "run.json").read_text())

@@ -21,7 +21,7 @@ def add_parser(sub) -> None:
                        description="Train a baseline. Under `torchrun --nproc_per_node N -m benchmark.cli.main "
                                    "train ...` the same command trains with DDP.")
     p.add_argument("--baseline", help="baseline name (deeplabv3plus, fcn8s); its paper config is the default")
-    add_dataset_args(p)
+    add_dataset_args(p, required=False)
     p.add_argument("--task", choices=("binary", "semantic"), default="binary",
                    help="binary: edited vs not; semantic: one class per generator (default: binary)")
     p.add_argument("--config", help="config file, or the name of a packaged config (e.g. deeplabv3plus_r18_demo_cpu)")
@@ -59,7 +59,10 @@ def run_train(args: argparse.Namespace) -> int:
         raise BenchError("--device cuda: no CUDA device is available")
     cfg = load_config(args.config, args.baseline, args.cfg_options, max_iters=args.max_iters,
                       batch_size=args.batch_size, size=args.size, seed=args.seed, amp=args.amp)
-    summary = train(cfg, dataset_spec(args), args.root, args.task, args.work_dir, args.resume,
+    spec = dataset_spec(args) or cfg.data.get("dataset")
+    if spec is None:
+        raise BenchError("give --dataset (or set data.dataset in the config, e.g. data.dataset='dolos[setup=C]')")
+    summary = train(cfg, spec, args.root, args.task, args.work_dir, args.resume,
                     args.train_generators, args.holdout_generators, progress=not args.no_progress)
     from mmengine.dist import is_main_process
     if is_main_process():
