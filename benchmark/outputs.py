@@ -25,17 +25,27 @@ def check_new(path: str | os.PathLike, folder: bool = False) -> Path:
     return path
 
 
+def _make_folder(path: Path, what: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, no permission, a read-only disk
+        raise BenchError(f"{what}: cannot create folder {path} ({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise BenchError(f"{what}: folder {path} is not writable")
+
+
 def new_file(path: str | os.PathLike) -> Path:
-    """`path`, checked to be absent, with its parent folder created."""
+    """`path`, checked to be absent, with its parent folder created and writable: checked before
+    any work starts, so that no result is lost on a path that cannot be written."""
     path = check_new(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(path.parent, path)
     return path
 
 
 def new_folder(path: str | os.PathLike) -> Path:
     """`path` as an empty folder: created when absent, accepted when empty."""
     path = check_new(path, folder=True)
-    path.mkdir(parents=True, exist_ok=True)
+    _make_folder(path, path)
     return path
 
 

@@ -90,7 +90,7 @@ def _score_chunk(items: Sequence[tuple[str, Any]]) -> tuple[Any, list[str], list
         try:
             target = adapter.load_target(record)
             if not detection:
-                pred = prediction_at(preds.read_mask(image_id), preds.task, target.mask.shape, w["lut"],
+                pred = prediction_at(preds.read_mask(image_id, target.mask.shape), preds.task, target.mask.shape, w["lut"],
                                      policy.upsample)
         except DataError as exc:
             problems.append(str(exc))

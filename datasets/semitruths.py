@@ -40,6 +40,8 @@ METHODS = ("inpainting", "prompt-based-editing")
 NUMERIC = ("area_ratio", "post_edit_ratio", "ssim", "mse", "lpips_score", "dreamsim", "sen_sim",
            "cap2_img2", "img1_img2", "direct_sim", "brisque_score_orig", "brisque_score_perturb")
 REQUIRED = ("img_id", "dataset", "diffusion_model", "mask_id")
+# Columns only a table of edited images has: one of them and not all of REQUIRED is a broken table.
+EDIT_COLUMNS = ("diffusion_model", "mask_id", "perturbed_img_id")
 META = ("img_id", "mask_id", "mask_name", "dataset", "diffusion_model", "method", "area_ratio",
         "sem_magnitude", "post_edit_ratio", "ssim", "lpips_score", "pass_qc")
 METADATA_GLOBS = ("metadata/**/*.csv", "**/*_meta.csv")
@@ -216,8 +218,13 @@ class SemiTruths(BaseAdapter):
             except DataError as exc:
                 problems.append(exc)
                 continue
-            if all(c in table.columns for c in REQUIRED):  # other CSVs (e.g. of originals) are not edits
+            missing = [c for c in REQUIRED if c not in table.columns]
+            if not missing:
                 tables.append((path, table))
+            elif any(c in table.columns for c in EDIT_COLUMNS):  # an edit table with a column lost
+                problems.append(DataError(str(path), f"edited-image metadata lacks required column(s) "
+                                                     f"{', '.join(missing)}: its rows cannot be joined"))
+            # other CSVs (e.g. of originals) are not edits
         if not tables:
             problems.append(DataError(str(self.root), "no edited-image metadata CSV (metadata/**.csv or "
                                                       f"*_meta.csv with columns {', '.join(REQUIRED)})"))

@@ -2,7 +2,9 @@
 # 512 px, SGD lr 0.01 (encoder x0.1), momentum 0.9, wd 1e-4, poly(0.9), batch 16, 30k iterations.
 model = dict(type="deeplabv3plus", encoder="resnet50", output_stride=16, atrous_rates=(6, 12, 18),
              pretrained=None, download=False, score_rule="max", class_weight=None)
-data = dict(size=512, batch_size=16, val_batch_size=8, num_workers=4, val_split="val")
+# `dataset`: a dataset spec such as "dolos[setup=C]" (else `bench train --dataset`); `crop`: random
+# training crops of that side after resizing to `size` (None: whole images).
+data = dict(size=512, batch_size=16, val_batch_size=8, num_workers=4, val_split="val", dataset=None, crop=None)
 optim_wrapper = dict(
     type="OptimWrapper",
     optimizer=dict(type="SGD", lr=0.01, momentum=0.9, weight_decay=1e-4),

@@ -32,6 +32,8 @@ from benchmark.datasets.ids import check_id, id_problem
 from benchmark.datasets.imageio import png_truncated
 from benchmark.datasets.stores import DirStore, ZipStore
 from benchmark.errors import BenchError, DataError
+from benchmark.limits import (MAP_PIXELS_PER_GT_PIXEL, MAX_COMPRESSION_RATIO, MAX_MAP_PIXELS, MAX_FIELD_CHARS, MAX_LIST_ITEMS,
+                              MAX_MANIFEST_BYTES, MAX_MEMBER_BYTES, RATIO_CHECKED_ABOVE)
 from benchmark.outputs import is_zip_name, new_output
 
 SCHEMA = "bench.predictions/1"
@@ -41,8 +43,12 @@ SCORES = "scores.csv"
 RLE = "masks.json"
 MASK_DIR = "masks/"
 REQUIRED = ("task", "dataset", "split", "generators", "method", "files")
-# The format's own fields; anything else in a manifest is carried along but can never replace them.
+# The format's own fields, and the optional ones it defines (what `bench predict` and `bench pack`
+# record about the method). Any other key is ignored: nothing else from a manifest reaches a result.
 OWN_FIELDS = REQUIRED + ("schema", "toolkit_version", "dataset_spec", "distortion")
+EXTRA_FIELDS = {"baseline": str, "train_dataset_spec": str, "train_generators": list, "holdout_generators": list,
+                "size": int, "score_rule": str, "checkpoint": str}
+TEXT_FIELDS = ("task", "dataset", "dataset_spec", "split", "method", "schema", "toolkit_version", "distortion")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -55,10 +61,20 @@ def generator_map(generators: Iterable[str]) -> dict[str, str]:
     return {"0": "unedited", **{str(i): name for i, name in enumerate(generators, 1)}}
 
 
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(height, width) declared by a PNG's IHDR chunk, or None when `data` is not a PNG."""
+    if data[:8] != PNG_SIGNATURE or len(data) < 33 or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[20:24], "big"), int.from_bytes(data[16:20], "big")
+
+
 def png_header_problem(data: bytes) -> str | None:
     """Why `data` is not an 8-bit single-channel PNG (read from the IHDR chunk, no decoding)."""
-    if data[:8] != PNG_SIGNATURE or len(data) < 33 or data[12:16] != b"IHDR":
+    size = png_size(data)
+    if size is None:
         return "not a PNG file"
+    if 0 in size:
+        return f"PNG declares an empty {size[1]}x{size[0]} image"
     depth, colour = data[24], data[25]
     kinds = {0: "grey", 2: "RGB", 3: "palette", 4: "grey+alpha", 6: "RGBA"}
     if colour != 0 or depth != 8:
@@ -69,11 +85,40 @@ def png_header_problem(data: bytes) -> str | None:
     return None
 
 
-def decode_mask_png(data: bytes, name: str) -> np.ndarray:
-    """Decode one mask PNG to uint8 HxW, or raise a DataError naming the file."""
+def map_size_problem(size: tuple[int, int], gt_shape: tuple[int, int] | None) -> str | None:
+    """Why a submitted map of `size` (h, w) cannot be scored against a GT of `gt_shape`: more
+    than `MAP_PIXELS_PER_GT_PIXEL` times its pixels (refused before decoding), or another aspect
+    ratio than the GT's unless square (a network resolution): swapped height and width would
+    otherwise be stretched silently."""
+    h, w = size
+    if h <= 0 or w <= 0:
+        return f"map size {w}x{h} is empty"
+    if gt_shape is None:
+        return (f"map of {w}x{h} pixels is over the cap of {MAX_MAP_PIXELS} pixels: refused before decoding"
+                if h * w > MAX_MAP_PIXELS else None)
+    gh, gw = gt_shape
+    if h * w > MAP_PIXELS_PER_GT_PIXEL * gh * gw:
+        return (f"map of {w}x{h} pixels is over the cap of {MAP_PIXELS_PER_GT_PIXEL}x the ground truth's "
+                f"{gw}x{gh}: refused before decoding")
+    same_aspect = abs(h * gw - w * gh) <= max(h, w, gh, gw)  # within a pixel of rounding either way
+    if not (same_aspect or h == w):
+        return (f"map is {w}x{h} but the ground truth is {gw}x{gh}: another aspect ratio "
+                + ("(height and width swapped?)" if abs(h * gh - w * gw) <= max(h, w, gh, gw) else "")
+                + "; store maps at the GT's aspect ratio or square")
+    return None
+
+
+def decode_mask_png(data: bytes, name: str, gt_shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Decode one mask PNG to uint8 HxW, or raise a DataError naming the file. With `gt_shape`
+    the declared size is checked (`map_size_problem`) before any pixel is decoded."""
     problem = png_header_problem(data)
     if problem is None:
-        arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        problem = map_size_problem(png_size(data), gt_shape)
+    if problem is None:
+        try:
+            arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        except cv2.error:  # over OpenCV's own pixel cap, or a corrupt stream
+            arr = None
         if arr is not None and arr.ndim == 2 and arr.dtype == np.uint8:
             return arr
         problem = "unreadable PNG"
@@ -119,20 +164,63 @@ def encode_rle(mask: np.ndarray) -> dict:
     return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": rle["counts"].decode("ascii")}
 
 
-def decode_rle(rle: object, name: str) -> np.ndarray:
-    """Decode one COCO RLE (compressed text or uncompressed list counts) to a 0/255 uint8 map."""
+def rle_counts(text: str) -> list[int]:
+    """The run lengths of a compressed COCO RLE string (pycocotools' `rleFrString`), so that
+    they can be checked before pycocotools decodes them without a length check."""
+    counts: list[int] = []
+    p, n = 0, len(text)
+    while p < n:
+        x, k, more = 0, 0, True
+        while more:
+            if p >= n:
+                raise ValueError("counts string ends inside a run length")
+            c = ord(text[p]) - 48
+            if not 0 <= c < 64:
+                raise ValueError(f"character {text[p]!r} is not part of a compressed RLE")
+            x |= (c & 0x1F) << (5 * k)
+            more = bool(c & 0x20)
+            p, k = p + 1, k + 1
+            if not more and c & 0x10:
+                x |= -1 << (5 * k)
+        if len(counts) > 2:
+            x += counts[-2]
+        counts.append(x)
+    return counts
+
+
+def rle_size(rle: object) -> tuple[int, int]:
+    """(h, w) an RLE declares; ValueError when it declares none."""
+    if not isinstance(rle, dict) or "size" not in rle or "counts" not in rle:
+        raise ValueError("expected an object with 'size' [h, w] and 'counts'")
+    size = rle["size"]
+    if (not isinstance(size, (list, tuple)) or len(size) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in size)):
+        raise ValueError(f"size {str(size)[:40]} is not two integers [h, w]")
+    return int(size[0]), int(size[1])
+
+
+def decode_rle(rle: object, name: str, gt_shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Decode one COCO RLE (compressed text or uncompressed list counts) to a 0/255 uint8 map.
+    Its size is checked first (`map_size_problem`), and its runs must cover exactly h x w pixels:
+    pycocotools would leave the rest of the map uninitialised."""
     from pycocotools import mask as cocomask
 
     try:
-        h, w = (int(v) for v in rle["size"])
+        h, w = rle_size(rle)
+        problem = map_size_problem((h, w), gt_shape)
+        if problem:
+            raise DataError(name, problem)
         counts = rle["counts"]
-        if isinstance(counts, list):
-            if sum(counts) != h * w:
-                raise ValueError(f"counts sum to {sum(counts)}, size is {h}x{w}")
-            rle = cocomask.frPyObjects({"size": [h, w], "counts": counts}, h, w)
-        else:
-            rle = {"size": [h, w], "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
-        arr = cocomask.decode(rle)
+        runs = rle_counts(counts) if isinstance(counts, str) else counts
+        if not isinstance(runs, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in runs):
+            raise ValueError("counts must be a compressed string or a list of integers")
+        if any(v < 0 for v in runs):
+            raise ValueError("a run length is negative")
+        if sum(runs) != h * w:
+            raise ValueError(f"runs cover {sum(runs)} pixels, size {h}x{w} has {h * w}")
+        arr = cocomask.decode(cocomask.frPyObjects({"size": [h, w], "counts": runs}, h, w))
+    except DataError:
+        raise
     except Exception as exc:  # pycocotools raises bare Exceptions/TypeErrors on malformed input
         raise DataError(name, f"malformed COCO RLE ({exc})") from None
     return arr.astype(np.uint8) * 255
@@ -168,11 +256,11 @@ class Predictions:
         self.names = [n[len(self.prefix):] for n in names if n.startswith(self.prefix)]
         self.manifest = self._read_manifest()
         self.task: str = self.manifest["task"]
-        self.dataset: str = str(self.manifest["dataset"])
+        self.dataset: str = self.manifest["dataset"]
         # Older manifests name the dataset only: its spec is then the adapter with no options.
         self.dataset_spec: str = str(self.manifest.get("dataset_spec", self.dataset))
         self.split: str = canonical_split(self.manifest["split"])
-        self.method: str = str(self.manifest["method"])
+        self.method: str = self.manifest["method"]
         self.generators: list[str] = self._read_generators()
         self.hashes: dict[str, str] = {str(k): str(v) for k, v in self.manifest["files"].items()}
         self.masks: dict[str, str] = {}
@@ -185,33 +273,47 @@ class Predictions:
     def where(self, name: str) -> str:
         return self.store.where(self.prefix + name)
 
-    def read(self, name: str) -> bytes:
-        return self.store.read(self.prefix + name)
+    def read(self, name: str, max_bytes: int = MAX_MEMBER_BYTES) -> bytes:
+        """A member's bytes, refused before inflating when its declared size or ratio is over the caps."""
+        if isinstance(self.store, ZipStore):
+            return self.store.read(self.prefix + name, max_bytes, MAX_COMPRESSION_RATIO, RATIO_CHECKED_ABOVE)
+        return self.store.read(self.prefix + name, max_bytes)
 
     def _problem(self, name: str, problem: str) -> None:
         self.problems.append(f"{self.where(name)}: {problem}")
 
     def _read_manifest(self) -> dict:
         where = self.where(MANIFEST)
-        try:
-            manifest = json.loads(self.read(MANIFEST))
-        except ValueError as exc:
-            raise DataError(where, f"not valid JSON ({exc})") from None
+        manifest = load_json(self.read(MANIFEST, MAX_MANIFEST_BYTES), where)
         if not isinstance(manifest, dict):
             raise DataError(where, "must hold a JSON object")
         missing = [k for k in REQUIRED if k not in manifest]
         if missing:
             raise DataError(where, f"missing field(s) {', '.join(missing)}")
+        for key in TEXT_FIELDS:
+            if key in manifest and not (isinstance(manifest[key], str) and 0 < len(manifest[key]) <= MAX_FIELD_CHARS):
+                raise DataError(where, f"'{key}' must be a text of 1 to {MAX_FIELD_CHARS} characters")
         if manifest["task"] not in TASKS:
             raise DataError(where, f"task '{manifest['task']}' (known: {', '.join(TASKS)})")
-        if not isinstance(manifest["files"], dict):
-            raise DataError(where, "'files' must map each file to its SHA-256")
+        files = manifest["files"]
+        if not isinstance(files, dict) or not all(
+                isinstance(k, str) and len(k) <= MAX_FIELD_CHARS and isinstance(v, str) and len(v) == 64
+                for k, v in files.items()):
+            raise DataError(where, "'files' must map each file name to its SHA-256 (64 hex digits)")
+        self.ignored_fields = sorted(k for k in manifest if k not in OWN_FIELDS and k not in EXTRA_FIELDS)
+        for key, kind in EXTRA_FIELDS.items():
+            if key in manifest and not _fits(manifest[key], kind):
+                raise DataError(where, f"'{key}' must be {'a list of short texts' if kind is list else kind.__name__} "
+                                       f"(at most {MAX_FIELD_CHARS} characters, {MAX_LIST_ITEMS} items)")
         return manifest
 
     def _read_generators(self) -> list[str]:
         raw = self.manifest["generators"]
+        if not _fits(raw, list) and not (isinstance(raw, dict) and len(raw) <= MAX_LIST_ITEMS
+                                         and _fits(list(raw.values()), list)):
+            raise DataError(self.where(MANIFEST), "'generators' must map class ids to names (or list the names)")
         if isinstance(raw, list):
-            return [str(x) for x in raw]
+            return list(raw)
         try:
             ids = sorted(int(k) for k in raw if int(k) != 0)
         except (TypeError, ValueError, AttributeError):
@@ -269,9 +371,9 @@ class Predictions:
             self._problem(RLE, f"RLE masks are hard binary masks; the {self.task} task needs PNG masks")
             return
         try:
-            entries = json.loads(data)
-        except ValueError as exc:
-            self._problem(RLE, f"not valid JSON ({exc})")
+            entries = load_json(data, self.where(RLE))
+        except DataError as exc:
+            self._problem(RLE, exc.problem)
             return
         if not isinstance(entries, list):
             self._problem(RLE, "must hold a list of {\"image_id\", \"segmentation\"} objects")
@@ -280,7 +382,15 @@ class Predictions:
             if not isinstance(entry, dict) or "image_id" not in entry or "segmentation" not in entry:
                 self._problem(RLE, f"entry {i} lacks image_id or segmentation")
                 continue
-            image_id = str(entry["image_id"])
+            image_id = entry["image_id"]
+            if id_problem(image_id):
+                self._problem(RLE, f"entry {i}: {id_problem(image_id)}")
+                continue
+            try:
+                rle_size(entry["segmentation"])
+            except ValueError as exc:
+                self._problem(RLE, f"entry {i} ({image_id}): {exc}")
+                continue
             if image_id in self.rle:
                 self._problem(RLE, f"duplicate image id {image_id} (entry {i})")
             else:
@@ -291,12 +401,19 @@ class Predictions:
         if data is None:
             return
         try:
-            rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+            rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
         except UnicodeDecodeError:
             self._problem(SCORES, "not UTF-8 text")
             return
+        except csv.Error as exc:  # a field over the csv module's limit, a NUL byte, stray CR line ends
+            self._problem(SCORES, f"not a readable CSV ({exc})")
+            return
         if not rows or rows[0][:2] != ["image_id", "score"]:
             self._problem(SCORES, "header must start with image_id,score")
+            return
+        if not any(rows[1:]):
+            self._problem(SCORES, "holds its header only: no scores (leave the file out to have the scorer "
+                                  "derive image scores from the maps)")
             return
         extra = rows[0][2:]
         unknown = [c for c in extra if c not in self.generators]
@@ -340,15 +457,16 @@ class Predictions:
         if self.scores:
             _compare_ids(self, SCORES, set(self.scores), expected, "score")
 
-    def read_mask(self, image_id: str) -> np.ndarray:
-        """The stored uint8 map of one image (hash and PNG mode checked), or a DataError."""
+    def read_mask(self, image_id: str, gt_shape: tuple[int, int] | None = None) -> np.ndarray:
+        """The stored uint8 map of one image (hash and PNG mode checked), or a DataError. With
+        `gt_shape` the map's declared size is checked against it before decoding."""
         if self.rle:
-            return decode_rle(self.rle[image_id], f"{self.where(RLE)}[{image_id}]")
+            return decode_rle(self.rle[image_id], f"{self.where(RLE)}[{image_id}]", gt_shape)
         name = self.masks[image_id]
         data = self.read(name)
         if name in self.hashes and sha256(data) != self.hashes[name]:
             raise DataError(self.where(name), "SHA-256 does not match the manifest (file changed after packing)")
-        mask = decode_mask_png(data, self.where(name))
+        mask = decode_mask_png(data, self.where(name), gt_shape)
         if self.task == "semantic" and mask.max(initial=0) > len(self.generators):
             raise DataError(self.where(name), f"class id {int(mask.max())} is outside the generator map "
                                               f"(0..{len(self.generators)})")
@@ -358,12 +476,31 @@ class Predictions:
         return self.where(self.masks[image_id]) if self.masks else f"{self.where(RLE)}[{image_id}]"
 
     def extra_manifest(self) -> dict:
-        """Manifest fields beyond the format's own (training info such as train_generators)."""
-        return {k: v for k, v in self.manifest.items() if k not in OWN_FIELDS}
+        """The optional fields the format defines (training info such as train_generators)."""
+        return {k: v for k, v in self.manifest.items() if k in EXTRA_FIELDS}
 
     def describe(self) -> dict:
         """What a result records of the submission: the manifest's SHA-256 and its extra fields."""
         return {"manifest_sha256": sha256(self.read(MANIFEST)), **self.extra_manifest()}
+
+
+def load_json(data: bytes, where: str):
+    """Parse JSON, or raise a DataError naming the file (also for nesting deep enough to overflow
+    the parser's recursion)."""
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise DataError(where, f"not valid JSON ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def _fits(value, kind) -> bool:
+    """A manifest value of `kind` within the size limits (lists hold short texts)."""
+    if kind is list:
+        return (isinstance(value, list) and len(value) <= MAX_LIST_ITEMS
+                and all(isinstance(v, str) and len(v) <= MAX_FIELD_CHARS for v in value))
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str) and len(value) <= MAX_FIELD_CHARS
 
 
 def _compare_ids(preds: Predictions, where: str, have: set, expected: set, what: str) -> None:
@@ -453,7 +590,11 @@ def write_predictions(out: str | os.PathLike, task: str, dataset, split: str,
         elif scores:
             writer.add(SCORES, scores_csv(scores, gen_probs, list(generators)))
         spec = DatasetSpec.of(dataset)
-        extra = {k: v for k, v in dict(extra_manifest or {}).items() if k not in OWN_FIELDS or k == "distortion"}
+        extra = dict(extra_manifest or {})
+        unknown = sorted(set(extra) - set(EXTRA_FIELDS) - {"distortion"})
+        if unknown:
+            raise BenchError(f"manifest field(s) {', '.join(unknown)} are not part of the predictions format "
+                             f"(optional fields: distortion, {', '.join(EXTRA_FIELDS)})")
         manifest = {**extra, "schema": SCHEMA, "task": task, "dataset": spec.name, "dataset_spec": str(spec),
                     "split": split, "generators": generator_map(generators), "method": method,
                     "toolkit_version": __version__}

@@ -1,7 +1,6 @@
 """`bench pack`: plain mask PNGs (or a COCO RLE JSON) from any detector -> a valid submission."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -10,11 +9,14 @@ from typing import Iterator, Mapping, Sequence
 import numpy as np
 
 from benchmark.datasets.ids import id_problem
-from benchmark.datasets.imageio import decode_label_mask
+from benchmark.datasets.imageio import decode_label_mask, image_encoding
+from benchmark.datasets.stores import read_file
+from benchmark.limits import MAX_MEMBER_BYTES
 from benchmark.datasets.spec import DatasetSpec
 from benchmark.errors import BenchError, DataError
 
-from .format import decode_mask_png, decode_rle, encode_mask_png, png_header_problem, write_predictions
+from .format import (decode_mask_png, decode_rle, encode_mask_png, load_json, png_header_problem, png_size,
+                     write_predictions)
 from .validate import PredictionsError, validate_predictions
 
 EXPORT_MANIFEST = "export.json"
@@ -24,10 +26,10 @@ def export_defaults(masks: Path) -> dict:
     """Task/dataset/split/generators/distortion recorded by `bench data export` beside the masks."""
     for candidate in (masks / EXPORT_MANIFEST, masks.parent / EXPORT_MANIFEST):
         if candidate.is_file():
-            try:
-                return json.loads(candidate.read_text())
-            except ValueError as exc:
-                raise DataError(str(candidate), f"not valid JSON ({exc})") from None
+            defaults = load_json(read_file(candidate, MAX_MEMBER_BYTES), str(candidate))
+            if not isinstance(defaults, dict):
+                raise DataError(str(candidate), "must hold a JSON object")
+            return defaults
     return {}
 
 
@@ -49,8 +51,10 @@ def _png_masks(folder: Path, task: str, n_classes: int, scale01: bool,
         if id_problem(image_id):
             problems.append(f"{path}: {id_problem(image_id)}")
             continue
-        data = path.read_bytes()
         try:
+            data = read_file(path, MAX_MEMBER_BYTES)
+            if png_size(data) is None:  # never re-encode a JPEG (or anything else) named .png
+                raise DataError(str(path), f"not a PNG file ({image_encoding(data)} data named .png)")
             if png_header_problem(data) is None:
                 mask = decode_mask_png(data, str(path))
             else:
@@ -77,15 +81,17 @@ def _png_masks(folder: Path, task: str, n_classes: int, scale01: bool,
 
 def _rle_masks(path: Path, problems: list[str]) -> Iterator[tuple[str, np.ndarray]]:
     """COCO results style [{"image_id", "segmentation"}] or {image_id: rle}."""
-    try:
-        raw = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise DataError(str(path), f"not a readable JSON file ({exc})") from None
+    raw = load_json(read_file(path, MAX_MEMBER_BYTES), str(path))
+    if not isinstance(raw, (dict, list)):
+        raise DataError(str(path), "must hold a list of {\"image_id\", \"segmentation\"} objects or {image_id: rle}")
     entries = raw.items() if isinstance(raw, dict) else (
         (e.get("image_id"), e.get("segmentation")) if isinstance(e, dict) else (None, None) for e in raw)
     for i, (image_id, rle) in enumerate(entries):
         if image_id is None or rle is None:
             problems.append(f"{path}: entry {i} lacks image_id or segmentation")
+            continue
+        if id_problem(image_id):
+            problems.append(f"{path}: entry {i}: {id_problem(image_id)}")
             continue
         try:
             yield str(image_id), decode_rle(rle, f"{path}[{image_id}]")

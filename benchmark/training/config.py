@@ -34,16 +34,59 @@ def find_config(name_or_path: str | None, baseline: str | None) -> Path:
                      f"(packaged: {', '.join(packaged_configs())})")
 
 
+def check_options(cfg: Config, options: dict) -> None:
+    """Every `--cfg-options` key must name an entry of the config, or (under `model.`) a
+    constructor argument of its baseline: a typo would otherwise be trained on silently."""
+    from benchmark.registry import BASELINES, lookup
+
+    tree = cfg.to_dict()
+    for key in options:
+        parts = key.split(".")
+        if parts[0] == "model" and len(parts) == 2 and parts[1] not in cfg.model:
+            known = model_arguments(lookup(BASELINES, cfg.model.type))
+            if parts[1] not in known:
+                raise BenchError(f"--cfg-options {key}: {cfg.model.type} takes no '{parts[1]}' "
+                                 f"(arguments: {', '.join(sorted(known))})")
+            continue
+        node = tree
+        for depth, part in enumerate(parts):
+            if not isinstance(node, dict) or part not in node:
+                where = ".".join(parts[:depth]) or "the config"
+                known = ", ".join(sorted(node)) if isinstance(node, dict) else "none (not a section)"
+                raise BenchError(f"--cfg-options {key}: no '{part}' in {where} (keys: {known})")
+            node = node[part]
+
+
+def model_arguments(cls) -> set[str]:
+    """Keyword arguments a baseline accepts, its contract's included."""
+    import inspect
+
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for name, p in inspect.signature(init).parameters.items():
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and name not in ("self", "num_classes"):
+                names.add(name)
+    return names
+
+
 def load_config(name_or_path: str | None, baseline: str | None = None,
                 cfg_options: dict | None = None, **overrides) -> Config:
     """Load a config; `cfg_options` (dotted keys) then the named overrides win over the file.
 
     Named overrides (None = keep the file's): max_iters, batch_size, size, seed, amp.
     """
-    cfg = Config.fromfile(str(find_config(name_or_path, baseline)))
+    path = find_config(name_or_path, baseline)
+    try:
+        cfg = Config.fromfile(str(path))
+    except Exception as exc:  # a syntax error, a missing _base_, a bad import: all user errors here
+        raise BenchError(f"{path}: cannot read the config ({type(exc).__name__}: {exc})") from None
     if baseline is not None and cfg.model.type != baseline:
         raise BenchError(f"--baseline {baseline} but the config builds '{cfg.model.type}'")
     if cfg_options:
+        check_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     if overrides.get("max_iters") is not None:
         cfg.train_cfg.max_iters = int(overrides["max_iters"])
@@ -56,9 +99,13 @@ def load_config(name_or_path: str | None, baseline: str | None = None,
     if overrides.get("amp"):
         cfg.optim_wrapper.type = "AmpOptimWrapper"
         cfg.optim_wrapper.dtype = "bfloat16"  # no loss scaling needed, and CPUs support it
+    for key, value in (("train_cfg.max_iters", cfg.train_cfg.max_iters), ("data.batch_size", cfg.data.batch_size),
+                       ("data.val_batch_size", cfg.data.val_batch_size), ("data.size", cfg.data.size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise BenchError(f"{key} must be a positive whole number, got {value!r}")
+    if not isinstance(cfg.data.num_workers, int) or cfg.data.num_workers < 0:
+        raise BenchError(f"data.num_workers must be 0 or more, got {cfg.data.num_workers!r}")
     max_iters = cfg.train_cfg.max_iters
-    if max_iters < 1:
-        raise BenchError(f"max_iters must be positive, got {max_iters}")
     # Short runs still validate and checkpoint at least at their end.
     cfg.train_cfg.val_interval = min(cfg.train_cfg.val_interval, max_iters)
     cfg.checkpoint.interval = min(cfg.checkpoint.interval, max_iters)

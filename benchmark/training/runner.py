@@ -50,7 +50,10 @@ def init_cpu_distributed() -> None:
 def build_model(model_cfg: dict) -> torch.nn.Module:
     """Instantiate a baseline from a config's `model` dict (which carries num_classes once trained)."""
     lookup(BASELINES, model_cfg["type"])
-    model = BASELINES.build(dict(model_cfg))
+    try:
+        model = BASELINES.build(dict(model_cfg))
+    except (TypeError, ValueError, KeyError) as exc:  # a config value of the wrong kind
+        raise BenchError(f"cannot build model {model_cfg['type']} from the config ({type(exc).__name__}: {exc})") from None
     if getattr(model, "channels_last", False):
         # NHWC layout for weights and activations; the layers exist only once the subclass has built them.
         model = model.to(memory_format=torch.channels_last)

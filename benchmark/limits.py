@@ -1,0 +1,19 @@
+"""Caps on what untrusted input may make the toolkit read or allocate. Everything declared by a
+file (a zip member's size, a PNG's width and height, an RLE's size) is checked against these
+before any byte is decompressed or decoded, so a bomb is refused in milliseconds with no memory
+spent on it. Documented in the README ("What is refused and why")."""
+
+# A submitted map may hold at most this many times the ground-truth image's pixels (2x per side):
+# enough for any network resolution, never a way to make the scorer allocate gigabytes.
+MAP_PIXELS_PER_GT_PIXEL = 4
+# Without a ground truth to compare with (validating a submission on its own): 8192 x 8192.
+MAX_MAP_PIXELS = 1 << 26
+# Any single archive member or file of a submission, uncompressed.
+MAX_MEMBER_BYTES = 256 << 20
+# Uncompressed / compressed size of a member bigger than 1 MiB (PNG masks are ~1:1, CSV ~5:1).
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECKED_ABOVE = 1 << 20
+# manifest.json: its size, and the length of any text field or list it holds.
+MAX_MANIFEST_BYTES = 64 << 20
+MAX_FIELD_CHARS = 1000
+MAX_LIST_ITEMS = 1000
