@@ -9,11 +9,11 @@ MAP_PIXELS_PER_GT_PIXEL = 4
 # Without a ground truth to compare with (validating a submission on its own): 8192 x 8192.
 MAX_MAP_PIXELS = 1 << 26
 # Any single archive member or file of a submission, uncompressed.
-MAX_MEMBER_BYTES = 256 << 20
+MAX_MEMBER_BYTES = 64 << 20
 # Uncompressed / compressed size of a member bigger than 1 MiB (PNG masks are ~1:1, CSV ~5:1).
 MAX_COMPRESSION_RATIO = 200
 RATIO_CHECKED_ABOVE = 1 << 20
 # manifest.json: its size, and the length of any text field or list it holds.
-MAX_MANIFEST_BYTES = 64 << 20
+MAX_MANIFEST_BYTES = 16 << 20
 MAX_FIELD_CHARS = 1000
 MAX_LIST_ITEMS = 1000

@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         say("error:", exc, "bold red", stderr=True)
         return 2
+    except OSError as exc:  # a disk that fills up or a path that vanishes mid-write: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        say("error:", f"{where}{exc.strerror or exc}", "bold red", stderr=True)
+        return 2
     except KeyboardInterrupt:
         say("interrupted", "", "red", stderr=True)
         return 130

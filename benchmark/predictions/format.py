@@ -428,6 +428,9 @@ class Predictions:
                 self._problem(SCORES, f"line {line}: {len(row)} fields, the header has {len(rows[0])}")
                 continue
             image_id, values = row[0], []
+            if id_problem(image_id):
+                self._problem(SCORES, f"line {line}: {id_problem(image_id)}")
+                continue
             for column, text in zip(rows[0][1:], row[1:]):
                 try:
                     value = float(text)

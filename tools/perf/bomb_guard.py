@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -79,8 +77,18 @@ CHILD = """
 import json, resource, sys, time
 from benchmark.errors import BenchError
 from benchmark.scoring import score_predictions
-score_predictions  # imported before the clock starts: only the scoring is timed
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def peak_kib():
+    # VmHWM starts anew at exec; ru_maxrss would count the forked parent's pages too
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+before = peak_kib()  # score_predictions is imported before the clock starts: only the scoring is timed
 start = time.perf_counter()
 try:
     score_predictions(sys.argv[1], "diffseg", sys.argv[2], workers=1, progress=False)
@@ -88,7 +96,7 @@ try:
 except BenchError as exc:
     message, scored = str(exc), False
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = peak_kib()
 print(json.dumps({"message": message, "scored": scored, "seconds": seconds, "peak_mib": peak / 1024,
                   "growth_mib": (peak - before) / 1024}))
 """
