@@ -39,8 +39,12 @@ def check_id(image_id: object) -> str:
 
 
 def id_path(folder: str | Path, image_id: str, suffix: str) -> Path:
-    """`folder/{id}{suffix}`; the grammar guarantees it lies below `folder`."""
-    return Path(folder, *check_id(image_id).split("/")).with_name(image_id.rsplit("/", 1)[-1] + suffix)
+    """`folder/{id}{suffix}`. The grammar already keeps it below `folder`; resolving it as well
+    catches a link planted inside the folder."""
+    path = Path(folder, *check_id(image_id).split("/")).with_name(image_id.rsplit("/", 1)[-1] + suffix)
+    if not path.resolve().is_relative_to(Path(folder).resolve()):
+        raise BenchError(f"{path}: resolves outside {folder} (a link inside the output folder?)")
+    return path
 
 
 def id_of_member(name: str, prefix: str, suffix: str) -> str | None:

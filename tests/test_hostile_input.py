@@ -316,3 +316,14 @@ def test_semitruths_table_missing_a_required_column_is_an_error(demo_roots, tmp_
         w.writerows({k: v for k, v in r.items() if k != "dataset"} for r in rows)
     with pytest.raises(DataError, match="lacks required column.s. dataset"):
         SemiTruths(root, "train")
+
+
+def test_a_link_planted_inside_an_output_folder_is_not_followed(tmp_path):
+    from benchmark.datasets.ids import id_path
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "celebahq").symlink_to(tmp_path)
+    with pytest.raises(BenchError, match="resolves outside"):
+        id_path(out, "celebahq/ldm/00012", ".png")
+    assert id_path(out, "ffhq/ldm/00012", ".png") == out / "ffhq" / "ldm" / "00012.png"
