@@ -1,6 +1,7 @@
-"""Baseline detectors; importing this package registers them in `benchmark.registry.BASELINES`."""
-from .contract import SegmentationModel, image_score
+"""Baseline detectors, registered in `benchmark.registry.BASELINES`; all follow `contract.Detector`."""
+from .cnnspot import CNNSpot
+from .contract import Detector, SegmentationModel, image_score
 from .deeplabv3plus import DeepLabV3Plus
 from .fcn8s import FCN8s
 
-__all__ = ["DeepLabV3Plus", "FCN8s", "SegmentationModel", "image_score"]
+__all__ = ["CNNSpot", "DeepLabV3Plus", "Detector", "FCN8s", "SegmentationModel", "image_score"]

@@ -1,17 +1,21 @@
-"""The one output contract every segmentation baseline follows (as IMDL-BenCo does).
+"""The one output contract every baseline follows (as IMDL-BenCo does).
 
-`model(inputs, mask=None)` returns a dict:
-  - `probs`: N×C×h×w softmax mask probabilities (C = 2 for the binary task: unedited, edited;
-    C = 1 + generators for the semantic task), at the model's own map resolution;
-  - `score`: N image scores, the probability that the image is edited, derived from `probs` by
-    the configured `score_rule`;
-  - `loss`: the training loss, only when `mask` (N×H×W, 255 = ignore) is given.
-The scorer resizes `probs` to the ground-truth size, so a model never has to.
+`model(inputs, mask=None, label=None)` returns a dict:
+  - `score`: N image scores, the probability that the image is edited or fake (always);
+  - `map`: N×h×w P(edited) per pixel, at the model's own map resolution (models that localise);
+  - `probs`: N×C×h×w class probabilities (segmentation models: C = 2 for the binary task,
+    1 + generators for the semantic task);
+  - `loss`: the training loss, when the targets it learns from are given (`mask`: N×H×W,
+    255 = ignore; `label`: N image labels).
+The model owns the conversion to stored predictions (`stored`); the scorer resizes maps to the
+ground-truth size, so a model never has to. A model whose explanations need gradients (Grad-CAM)
+says so with `needs_grad`, and prediction then runs with autograd on.
 """
 from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
@@ -41,11 +45,45 @@ def native_cpu_bf16() -> bool:
     return native
 
 
-class SegmentationModel(BaseModel):
-    """Base of the segmentation baselines: subclasses build `self.encoder` (the pretrained part,
-    which the configs train with a lower learning rate) and implement `logits(x)`.
+class Detector(BaseModel):
+    """Base of every baseline: normalises uint8 inputs on the device (`SegDataPreprocessor`),
+    returns the contract's dict in every mmengine mode (`parse_losses` keeps only `loss`)."""
 
-    The same dict comes back in every mmengine mode; `parse_losses` keeps only `loss`.
+    needs_grad = False
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float], channels_last: bool = False):
+        super().__init__(data_preprocessor=SegDataPreprocessor(mean, std, channels_last))
+        self.channels_last = channels_last  # the layers are converted by build_model, once they exist
+
+    @property
+    def localizes(self) -> bool:
+        """Whether the outputs carry a per-pixel `map` (else predictions are image scores only)."""
+        return False
+
+    def stored(self, out: dict, task: str) -> tuple[np.ndarray | None, list[float]]:
+        """(maps to store or None, image scores): binary maps are P(edited), semantic maps class ids."""
+        scores = out["score"].detach().float().cpu().tolist()
+        if not self.localizes:
+            return None, scores
+        if task == "binary":
+            return out["map"].detach().float().clamp(0, 1).cpu().numpy(), scores
+        return out["probs"].detach().argmax(1).to(torch.uint8).cpu().numpy(), scores
+
+    def parse_losses(self, outputs: dict) -> tuple[torch.Tensor, dict]:
+        return super().parse_losses({"loss": outputs["loss"]})
+
+    def val_step(self, data: dict) -> list[dict]:
+        # Evaluators iterate over a list of outputs; a batch's contract dict is one item.
+        return [self(**self.data_preprocessor(data, False))]
+
+    def test_step(self, data: dict) -> list[dict]:
+        return self.val_step(data)
+
+
+class SegmentationModel(Detector):
+    """Base of the segmentation baselines: subclasses build `self.encoder` (the pretrained part,
+    which the configs train with a lower learning rate) and implement `logits(x)`. They learn
+    from masks; the image label is not part of their loss.
     """
 
     def __init__(self, num_classes: int, score_rule: str = "max",
@@ -53,8 +91,7 @@ class SegmentationModel(BaseModel):
                  cpu_bf16: bool = False, channels_last: bool = False,
                  mean: Sequence[float] = (123.675, 116.28, 103.53),
                  std: Sequence[float] = (58.395, 57.12, 57.375)):
-        super().__init__(data_preprocessor=SegDataPreprocessor(mean, std, channels_last))
-        self.channels_last = channels_last  # the layers are converted by build_model, once they exist
+        super().__init__(mean, std, channels_last)
         if num_classes < 2:
             raise BenchError(f"num_classes must be at least 2 (unedited + edited), got {num_classes}")
         self.num_classes = num_classes
@@ -78,13 +115,17 @@ class SegmentationModel(BaseModel):
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, mode: str | None = None,
-                **_meta) -> dict[str, torch.Tensor]:
+    @property
+    def localizes(self) -> bool:
+        return True
+
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, label: torch.Tensor | None = None,
+                mode: str | None = None, **_meta) -> dict[str, torch.Tensor]:
         # `mode` is accepted because mmengine passes it; the contract is the same in every mode.
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cpu_bf16 and inputs.device.type == "cpu"):
             logits = self.logits(inputs)
         probs = logits.float().softmax(1)
-        out = {"probs": probs, "score": image_score(probs, self.score_rule)}
+        out = {"probs": probs, "map": 1.0 - probs[:, 0], "score": image_score(probs, self.score_rule)}
         if mask is not None:
             out["loss"] = self.loss(logits, mask)
         return out
@@ -105,13 +146,3 @@ class SegmentationModel(BaseModel):
         if self.dice_weight:
             loss = loss + self.dice_weight * self.dice(logits.float(), mask)
         return loss
-
-    def parse_losses(self, outputs: dict) -> tuple[torch.Tensor, dict]:
-        return super().parse_losses({"loss": outputs["loss"]})
-
-    def val_step(self, data: dict) -> list[dict]:
-        # Evaluators iterate over a list of outputs; a batch's contract dict is one item.
-        return [self(**self.data_preprocessor(data, False))]
-
-    def test_step(self, data: dict) -> list[dict]:
-        return self.val_step(data)

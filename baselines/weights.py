@@ -60,6 +60,6 @@ def load_encoder_weights(encoder: nn.Module, path: str | os.PathLike, name: str)
               logger="current")
 
 
-def log_random_init(name: str) -> None:
-    print_log(f"{name}: encoder RANDOMLY initialised (no pretrained weights given; pass "
-              "pretrained=PATH, or pretrained='imagenet' with download=True)", logger="current", level=30)
+def log_random_init(name: str, can_download: bool = True) -> None:
+    hint = "pass pretrained=PATH" + (", or pretrained='imagenet' with download=True" if can_download else "")
+    print_log(f"{name}: encoder RANDOMLY initialised (no pretrained weights given; {hint})", logger="current", level=30)

@@ -3,7 +3,7 @@ table and a robustness plot. Layout of the output folder:
 
     predictions/{distortion}.zip   the predictions format, one per distortion
     results/{distortion}.json      bench score's result, one per distortion
-    robustness_{metric}.png        metric vs distortion parameter (when a distortion is swept)
+    robustness_{metric}.png        miou (ap for image-level models) vs distortion parameter
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from typing import Sequence
 
 
 TABLE_METRICS = {"binary": ["miou", "f1", "bf1", "pixel_auc", "auc", "ap"],
-                 "semantic": ["miou", "miou_with_bg", "pixel_acc", "bf1"]}
+                 "semantic": ["miou", "miou_with_bg", "pixel_acc", "bf1"],
+                 "detection": ["ap", "auc", "image_acc"]}  # models without maps; the first is plotted
 
 
 def parse_sweep(text: str | None) -> list[str]:
@@ -52,5 +53,6 @@ def evaluate(checkpoint: str | os.PathLike, dataset, root: str | os.PathLike, sp
     table = render(build_grid(results, "distortion", "metric", metrics, paths=paths), "rich")
     plot = None
     if any(d != "clean" for d in distortions):
-        plot, _ = plot_robustness(results, "miou", out / "robustness_miou.png", paths=paths)
+        metric = TABLE_METRICS[results[0]["task"]][0]
+        plot, _ = plot_robustness(results, metric, out / f"robustness_{metric}.png", paths=paths)
     return {"results": paths, "table": table, "plot": str(plot) if plot else None}

@@ -18,11 +18,11 @@ class InferenceImages(Dataset):
     does), then resized to the network size. Masks are not read: the scorer compares predictions
     with the untouched GT, whatever size a distortion leaves the image at."""
 
-    def __init__(self, adapter, size: int, distortion: str = "clean", seed: int = 0):
-        from benchmark.datasets.torch_dataset import default_transforms
+    def __init__(self, adapter, size: int, distortion: str = "clean", seed: int = 0, pipeline: list | None = None):
+        from benchmark.datasets.torch_dataset import build_pipeline, default_transforms
 
         self.adapter, self.distortion, self.seed = adapter, distortion, seed
-        self.transforms = default_transforms(size, train=False)
+        self.transforms = build_pipeline(pipeline) if pipeline else default_transforms(size, train=False)
 
     def __len__(self) -> int:
         return len(self.adapter)
@@ -93,28 +93,39 @@ def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLik
         raise BenchError(f"{root}: generator map {adapter.generators} differs from the one the checkpoint "
                          f"was trained with {list(run.generators)}")
     dspec = canonical(distortion)
-    data = InferenceImages(adapter, run.size, dspec, seed)
+    pipeline = cfg.data.get("pipeline") or {}
+    data = InferenceImages(adapter, run.size, dspec, seed, pipeline.get("test"))
     loader = DataLoader(data, batch_size=batch_size, num_workers=workers)
-    scores: dict[str, float] = {}
 
-    @torch.inference_mode()
-    def masks():
-        # Streamed into the writer, which stores scores.csv after the last mask: `scores` is
-        # complete by then, and no split's worth of maps is ever held in memory.
+    def run_model():
+        """(image_id, stored map or None, score) per image; the model owns the conversion
+        (`stored`), and models that explain with gradients keep autograd on."""
         batches = track(loader, f"predicting {len(data)} images ({dspec})", total=len(loader), enabled=progress)
         for batch in batches:
-            output = model(model.data_preprocessor({"inputs": batch["inputs"]})["inputs"])
-            probs = output["probs"].float().cpu()
-            maps = (1 - probs[:, 0]).clamp(0, 1).numpy() if run.task == "binary" else probs.argmax(1).to(torch.uint8).numpy()
-            for image_id, m, s in zip(batch["image_id"], maps, output["score"].float().cpu().tolist()):
-                scores[image_id] = s
-                yield image_id, m
+            with torch.inference_mode(not model.needs_grad):
+                output = model(model.data_preprocessor({"inputs": batch["inputs"]})["inputs"])
+                maps, batch_scores = model.stored(output, run.task)
+            for i, (image_id, score) in enumerate(zip(batch["image_id"], batch_scores)):
+                yield image_id, None if maps is None else maps[i], score
 
     extra = {"distortion": dspec, "baseline": cfg.model.type, "train_dataset_spec": run.get("dataset_spec", run.dataset),
              "train_generators": list(run.train_generators),
              "holdout_generators": list(run.holdout_generators), "size": run.size,
-             "score_rule": cfg.model.get("score_rule", "max"), "checkpoint": str(checkpoint)}
+             "score_rule": cfg.model.get("score_rule", "image logit"), "checkpoint": str(checkpoint)}
     method = f"{cfg.model.type}" + (f"-{cfg.model.encoder}" if "encoder" in cfg.model else
                                     f"-{cfg.model.backbone}" if "backbone" in cfg.model else "")
+    if not model.localizes:  # image scores only: the detection task
+        scores = {image_id: score for image_id, _, score in run_model()}
+        return write_predictions(out, "detection", spec, adapter.split, list(adapter.generators), method,
+                                 scores=scores, extra_manifest=extra)
+    scores: dict[str, float] = {}
+
+    def masks():
+        # Streamed into the writer, which stores scores.csv after the last mask: `scores` is
+        # complete by then, and no split's worth of maps is ever held in memory.
+        for image_id, stored, score in run_model():
+            scores[image_id] = score
+            yield image_id, stored
+
     return write_predictions(out, run.task, spec, adapter.split, list(adapter.generators), method,
                              masks=masks(), scores=scores, extra_manifest=extra)

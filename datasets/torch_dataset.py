@@ -37,6 +37,26 @@ def default_transforms(size: int | tuple[int, int], train: bool, seed: int | Non
     return A.Compose(steps, seed=seed)
 
 
+def build_pipeline(steps: list[dict], seed: int | None = None) -> A.Compose:
+    """An albumentations pipeline declared in a config: `[dict(type="RandomCrop", height=224,
+    width=224), ...]`, each `type` an albumentations transform (masks follow the image; nearest
+    for resizes, as albumentations does by default)."""
+    from benchmark.errors import BenchError
+
+    built = []
+    for step in steps:
+        step = dict(step)
+        name = step.pop("type", None)
+        cls = getattr(A, str(name), None)
+        if not (isinstance(cls, type) and issubclass(cls, A.BasicTransform)):
+            raise BenchError(f"pipeline step {name!r} is not an albumentations transform")
+        try:
+            built.append(cls(**step))
+        except (TypeError, ValueError) as exc:
+            raise BenchError(f"pipeline step {name}: {exc}") from None
+    return A.Compose(built, seed=seed)
+
+
 class SegmentationDataset(Dataset):
     """Items are dicts: `inputs` uint8 3×H×W, `mask` uint8 H×W (binary task: 0/1; semantic: the
     generator ids; 255 ignore either way), `label` 0/1, `image_id`. Both stay uint8 (8× smaller

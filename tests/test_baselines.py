@@ -1,9 +1,9 @@
-"""The segmentation baselines' output contract, checked against direct computations."""
+"""Every baseline's output contract, checked against direct computations."""
 import pytest
 import torch
 import torch.nn.functional as F
 
-from benchmark.baselines import DeepLabV3Plus, FCN8s, image_score
+from benchmark.baselines import CNNSpot, DeepLabV3Plus, FCN8s, image_score
 from benchmark.errors import BenchError
 from benchmark.registry import BASELINES, lookup
 
@@ -26,8 +26,9 @@ def test_contract(name, kwargs, num_classes):
     model = lookup(BASELINES, name)(num_classes=num_classes, **kwargs).eval()
     data = batch(model, h=50, w=38, num_classes=num_classes)  # sides not divisible by the stride
     out = model(**data)
-    assert set(out) == {"probs", "score", "loss"}
+    assert set(out) == {"probs", "map", "score", "loss"} and model.localizes
     assert out["probs"].shape == (2, num_classes, 50, 38)
+    assert torch.equal(out["map"], 1 - out["probs"][:, 0])
     assert torch.allclose(out["probs"].sum(1), torch.ones(2, 50, 38), atol=1e-5)
     assert torch.allclose(out["score"], (1 - out["probs"][:, 0]).flatten(1).max(1).values)
     # the loss is the mean cross-entropy over the labelled pixels only
@@ -140,3 +141,36 @@ def test_local_pretrained_weights(tmp_path):
         DeepLabV3Plus(2, encoder="resnet18", pretrained=str(tmp_path / "bad.pth"))
     with pytest.raises(BenchError, match="download"):
         FCN8s(2, backbone="resnet18", pretrained="imagenet")
+
+
+def test_cnnspot_contract_and_bce_on_the_image_label():
+    torch.manual_seed(0)
+    model = CNNSpot().eval()
+    x = torch.randint(0, 256, (3, 3, 64, 48), dtype=torch.uint8)
+    label = torch.tensor([0, 1, 1])
+    data = model.data_preprocessor({"inputs": x, "label": label})
+    out = model(**data)
+    assert set(out) == {"score", "loss"} and out["score"].shape == (3,) and not model.localizes
+    logit = model.net(data["inputs"]).squeeze(1)
+    assert torch.allclose(out["score"], logit.sigmoid(), atol=1e-6)
+    assert torch.allclose(out["loss"], F.binary_cross_entropy_with_logits(logit, label.float()), atol=1e-6)
+    maps, scores = model.stored(out, "binary")
+    assert maps is None and scores == pytest.approx(out["score"].tolist())
+    assert "loss" not in model(data["inputs"])
+    with pytest.raises(BenchError, match="--task binary"):
+        CNNSpot(num_classes=3)
+
+
+def test_cnnspot_loads_the_cnndetection_checkpoint_layout(tmp_path):
+    import torchvision
+
+    torch.manual_seed(1)
+    reference = torchvision.models.resnet50(weights=None, num_classes=1).eval()
+    # CNNDetection saves {"model": state_dict} from a DataParallel model, hence the prefix
+    torch.save({"model": {f"module.{k}": v for k, v in reference.state_dict().items()}, "optimizer": {}},
+               tmp_path / "blur_jpg_prob0.1.pth")
+    model = CNNSpot(pretrained=str(tmp_path / "blur_jpg_prob0.1.pth")).eval()
+    x = torch.rand(1, 3, 64, 64)
+    assert torch.allclose(model.net(x), reference(x))
+    with pytest.raises(BenchError, match="weights file not found"):
+        CNNSpot(pretrained=str(tmp_path / "missing.pth"))

@@ -79,3 +79,18 @@ def test_seeded_training_flips_are_reproducible_and_batch(adapter):
 def test_unknown_task_rejected(adapter):
     with pytest.raises(ValueError, match="task must be one of"):
         SegmentationDataset(adapter, task="panoptic")
+
+
+def test_pipeline_declared_in_a_config(adapter):
+    from benchmark.datasets.torch_dataset import build_pipeline
+    from benchmark.errors import BenchError
+
+    steps = [dict(type="PadIfNeeded", min_height=40, min_width=40), dict(type="CenterCrop", height=30, width=36)]
+    ds = SegmentationDataset(adapter, task="semantic", transforms=build_pipeline(steps))
+    item, sample = ds[0], adapter[0]
+    assert item["inputs"].shape == (3, 30, 36) and item["mask"].shape == (30, 36)
+    # image and mask cropped alike: the mask is the padded-then-cropped GT, by nearest (no new values)
+    assert set(np.unique(item["mask"].numpy())) <= set(np.unique(sample.mask)) | {0}
+    for bad in ([dict(type="Explode")], [dict(type="CenterCrop", hieght=3, width=3)], [dict(type="Compose")]):
+        with pytest.raises(BenchError, match="pipeline step"):
+            build_pipeline(bad)

@@ -41,3 +41,38 @@ def test_train_selects_on_val_and_eval_records_the_spec(spec, demo_roots, tmp_pa
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no split 'nonsense'" in err and "splits found: train, val, test" in err
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_cnnspot_trains_on_image_labels_and_selects_by_validation_ap(demo_roots, tmp_path):
+    root = demo_roots["semitruths"]
+    work = tmp_path / "work"
+    assert main(["train", "--baseline", "cnnspot", "--dataset", "semitruths", "--root", str(root), "--work-dir", str(work),
+                 "--max-iters", "2", "--batch-size", "2", "--no-progress",
+                 "--cfg-options", "data.num_workers=0", "data.val_batch_size=8"]) == 0
+    run = json.loads((work / "run.json").read_text())
+    assert "best validation ap (greater) on split 'val'" in run["selection"]
+    rows = [json.loads(line) for line in next(work.glob("*/vis_data/scalars.json")).read_text().splitlines()]
+    val = next(r for r in rows if "val/ap" in r)
+    assert {"val/auc", "val/image_acc", "val/loss"} <= set(val)
+    out = tmp_path / "eval"
+    assert main(["eval", "--checkpoint", str(work), "--dataset", "semitruths", "--root", str(root), "--split", "val",
+                 "--distortion", "clean,jpeg60", "--out", str(out), "--quiet"]) == 0
+    clean = json.loads((out / "results" / "clean.json").read_text())
+    assert clean["task"] == "detection" and clean["submission"]["baseline"] == "cnnspot"
+    # the checkpoint was chosen by the number bench score reports: same labels, same test pipeline
+    assert clean["metrics"]["ap"] == pytest.approx(val["val/ap"], abs=1e-9)
+    assert (out / "robustness_ap.png").is_file()
+
+
+def test_validation_reports_every_metric_even_when_undefined():
+    import torch
+
+    from benchmark.training.val_metric import EvaluatorMetric
+
+    metric = EvaluatorMetric("binary", ["unedited", "edited"])
+    metric.process({"label": torch.tensor([1, 1]), "image_id": ["a", "b"]},
+                   [{"score": torch.tensor([0.2, 0.9]), "loss": torch.tensor(0.5)}])
+    out = metric.compute_metrics(metric.results)
+    assert set(out) == {"auc", "ap", "image_acc", "loss"} and out["ap"] == 1.0 and out["loss"] == 0.5
+    assert out["auc"] != out["auc"]  # one class only: NaN, reported rather than dropped

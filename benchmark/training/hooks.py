@@ -10,12 +10,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 
 class RichProgressHook(Hook):
-    """A rich progress bar over training iterations, with the latest loss and validation miou."""
+    """A rich progress bar over training iterations, with the latest loss and the validation
+    metric checkpoints are selected by."""
 
     priority = "VERY_LOW"
 
-    def __init__(self, enabled: bool = True):
-        self.enabled = enabled
+    def __init__(self, enabled: bool = True, metric: str = "miou"):
+        self.enabled, self.metric = enabled, metric
         self.progress: Progress | None = None
         self.task = None
         self.last_val = ""
@@ -35,8 +36,8 @@ class RichProgressHook(Hook):
                                  description=f"train loss {loss:.4f}{self.last_val}")
 
     def after_val_epoch(self, runner, metrics=None) -> None:
-        if metrics and "val/miou" in metrics:
-            self.last_val = f"  val miou {metrics['val/miou']:.4f}"
+        if metrics and f"val/{self.metric}" in metrics:
+            self.last_val = f"  val {self.metric} {metrics[f'val/{self.metric}']:.4f}"
 
     def after_train(self, runner) -> None:
         if self.progress is not None:

@@ -20,7 +20,7 @@ from mmengine.runner import set_random_seed
 
 from benchmark.datasets.base import canonical_split
 from benchmark.datasets.spec import DatasetSpec
-from benchmark.datasets.torch_dataset import SegmentationDataset
+from benchmark.datasets.torch_dataset import SegmentationDataset, build_pipeline
 from benchmark.errors import BenchError
 from benchmark.registry import BASELINES, lookup
 
@@ -91,8 +91,9 @@ def prepare(cfg: Config, dataset: str | DatasetSpec, root: str, task: str, train
         if not keep:
             raise BenchError(f"{root}: no '{adapter.split}' image is free of the held-out editors "
                              f"({', '.join(holdout)})")
-        base = SegmentationDataset(adapter, cfg.data.size, task, train=train, seed=seed,
-                                   crop=cfg.data.get("crop"))
+        steps = (cfg.data.get("pipeline") or {}).get("train" if train else "test")
+        base = SegmentationDataset(adapter, cfg.data.size, task, train=train, seed=seed, crop=cfg.data.get("crop"),
+                                   transforms=build_pipeline(steps, seed) if steps else None)
         return SubsetWithMeta(base, keep, meta, seed)
 
     return subset(train_adapter, True), (subset(val_adapter, False) if val_adapter is not None else None)
@@ -131,7 +132,7 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
         default_hooks=dict(timer=IterTimerHook(), logger=LoggerHook(interval=cfg.log_interval, log_metric_by_epoch=False),
                            param_scheduler=ParamSchedulerHook(), checkpoint=checkpoint_hook,
                            sampler_seed=DistSamplerSeedHook()),
-        custom_hooks=[FastResumeHook(), SyncBuffersHook(), RichProgressHook(progress)],
+        custom_hooks=[FastResumeHook(), SyncBuffersHook(), RichProgressHook(progress, ckpt.select)],
         log_processor=dict(by_epoch=False),
         launcher="pytorch" if distributed() else "none",
         env_cfg=dict(cudnn_benchmark=on_cuda, dist_cfg=dict(backend="nccl" if on_cuda else "gloo")),

@@ -1,0 +1,45 @@
+"""CNNSpot (Wang et al., CVPR 2020, "CNN-generated images are surprisingly easy to spot"):
+a torchvision ResNet-50 whose last layer gives one logit, trained with BCE on the image label."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+import torchvision
+
+from benchmark.errors import BenchError
+from benchmark.registry import BASELINES
+
+from .contract import Detector
+from .weights import load_encoder_weights, log_random_init
+
+IMAGENET_MEAN = (123.675, 116.28, 103.53)
+IMAGENET_STD = (58.395, 57.12, 57.375)
+
+
+@BASELINES.register_module(name="cnnspot")
+class CNNSpot(Detector):
+    """Image-level only: `score` = sigmoid(logit), no map (Grad-CAM explains it). `pretrained`: a
+    local file, either the public CNNDetection checkpoint (`{"model": state_dict}` of this exact
+    network, `module.` prefixes allowed: every tensor loads) or ImageNet ResNet-50 weights (the
+    1000-way head does not fit and starts anew)."""
+
+    def __init__(self, num_classes: int = 2, pretrained: str | None = None, channels_last: bool = False,
+                 mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD):
+        super().__init__(mean, std, channels_last)
+        if num_classes != 2:
+            raise BenchError("cnnspot says whether an image is edited: train it with --task binary")
+        self.net = torchvision.models.resnet50(weights=None, num_classes=1)
+        if pretrained is not None:
+            load_encoder_weights(self.net, pretrained, "cnnspot")
+        else:
+            log_random_init("cnnspot", can_download=False)
+
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, label: torch.Tensor | None = None,
+                mode: str | None = None, **_meta) -> dict[str, torch.Tensor]:
+        logit = self.net(inputs).squeeze(1).float()
+        out = {"score": logit.sigmoid()}
+        if label is not None:
+            out["loss"] = F.binary_cross_entropy_with_logits(logit, label.float())
+        return out
