@@ -12,6 +12,7 @@ from benchmark.errors import BenchError
 from benchmark.registry import BASELINES
 
 from .contract import Detector
+from .explain import gradcam_maps
 from .weights import load_encoder_weights, log_random_init
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
@@ -20,7 +21,8 @@ IMAGENET_STD = (58.395, 57.12, 57.375)
 
 @BASELINES.register_module(name="cnnspot")
 class CNNSpot(Detector):
-    """Image-level only: `score` = sigmoid(logit), no map (Grad-CAM explains it). `pretrained`: a
+    """Image-level: `score` = sigmoid(logit); with `explain("gradcam")` evaluation outputs also
+    carry the Grad-CAM `map` of the last residual block (`net.layer4`). `pretrained`: a
     local file, either the public CNNDetection checkpoint (`{"model": state_dict}` of this exact
     network, `module.` prefixes allowed: every tensor loads) or ImageNet ResNet-50 weights (the
     1000-way head does not fit and starts anew)."""
@@ -42,4 +44,9 @@ class CNNSpot(Detector):
         out = {"score": logit.sigmoid()}
         if label is not None:
             out["loss"] = F.binary_cross_entropy_with_logits(logit, label.float())
+        if self.explanation is not None and not self.training:
+            out["map"] = gradcam_maps(self.net, self.explain_layers(), inputs).to(inputs.device)
         return out
+
+    def explain_layers(self) -> list[torch.nn.Module]:
+        return [self.net.layer4[-1]]

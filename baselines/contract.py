@@ -49,16 +49,33 @@ class Detector(BaseModel):
     """Base of every baseline: normalises uint8 inputs on the device (`SegDataPreprocessor`),
     returns the contract's dict in every mmengine mode (`parse_losses` keeps only `loss`)."""
 
-    needs_grad = False
-
     def __init__(self, mean: Sequence[float], std: Sequence[float], channels_last: bool = False):
         super().__init__(data_preprocessor=SegDataPreprocessor(mean, std, channels_last))
         self.channels_last = channels_last  # the layers are converted by build_model, once they exist
+        self.explanation: str | None = None
 
     @property
     def localizes(self) -> bool:
-        """Whether the outputs carry a per-pixel `map` (else predictions are image scores only)."""
-        return False
+        """Whether the outputs carry a per-pixel `map` (else predictions are image scores only);
+        a classifier does once an explanation is switched on."""
+        return self.explanation is not None
+
+    @property
+    def needs_grad(self) -> bool:
+        return self.explanation is not None
+
+    def explain_layers(self) -> list[torch.nn.Module]:
+        """The layers Grad-CAM weighs (the last convolutional block); none: not explainable."""
+        return []
+
+    def explain(self, method: str | None) -> None:
+        """Switch on an explanation (`gradcam`): evaluation outputs then carry its `map`."""
+        from .explain import EXPLANATIONS
+
+        if method is not None and (method not in EXPLANATIONS or not self.explain_layers()):
+            raise BenchError(f"{type(self).__name__} offers no '{method}' explanation "
+                             f"({', '.join(EXPLANATIONS) if self.explain_layers() else 'it has its own maps'})")
+        self.explanation = method
 
     def stored(self, out: dict, task: str) -> tuple[np.ndarray | None, list[float]]:
         """(maps to store or None, image scores): binary maps are P(edited), semantic maps class ids."""
@@ -118,6 +135,10 @@ class SegmentationModel(Detector):
     @property
     def localizes(self) -> bool:
         return True
+
+    @property
+    def needs_grad(self) -> bool:
+        return False
 
     def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, label: torch.Tensor | None = None,
                 mode: str | None = None, **_meta) -> dict[str, torch.Tensor]:

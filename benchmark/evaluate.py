@@ -26,7 +26,7 @@ def parse_sweep(text: str | None) -> list[str]:
 
 def evaluate(checkpoint: str | os.PathLike, dataset, root: str | os.PathLike, split: str,
              out_dir: str | os.PathLike, distortions: Sequence[str], policy=None, batch_size: int = 8,
-             workers: int = 0, device: str | None = None, progress: bool = True) -> dict:
+             workers: int = 0, device: str | None = None, progress: bool = True, explain: str | None = None) -> dict:
     """Predict and score `split` of the dataset spec `dataset` under each distortion. Returns
     {'results': [paths], 'table': rendered rich table, 'plot': path or None}."""
     from benchmark.datasets.spec import DatasetSpec
@@ -45,7 +45,7 @@ def evaluate(checkpoint: str | os.PathLike, dataset, root: str | os.PathLike, sp
     for distortion in distortions:
         preds = predict_split(checkpoint, spec, root, split, out / "predictions" / f"{distortion}.zip",
                               distortion=distortion, batch_size=batch_size, workers=workers, device=device,
-                              progress=progress)
+                              progress=progress, explain=explain)
         result = score_predictions(preds, spec, root, split, policy, workers=1, progress=progress)
         paths.append(str(write_result(result, out / "results" / f"{distortion}.json")))
         results.append(result)

@@ -32,9 +32,42 @@ class InferenceImages(Dataset):
 
         sample = self.adapter[index]
         image = apply_distortion(self.distortion, sample.image, image_seed(sample.image_id, self.seed))
+        shape = image.shape[:2]
         image = self.transforms(image=image)["image"]
         return {"inputs": torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))),
-                "image_id": sample.image_id}
+                "image_id": sample.image_id, "height": shape[0], "width": shape[1]}
+
+
+def place_back(stored: np.ndarray, shape: tuple[int, int], transforms) -> np.ndarray:
+    """A map the network made of the pipeline's output, put back where that output came from in
+    the `shape` (h, w) image: a centre crop returns to the centre, a resize is undone, and what the
+    pipeline cut away is 0. The pipeline's geometry (resizes, pads, crops: axis-aligned) is read by
+    running it on an image of normalised pixel coordinates, then inverted as an affine map."""
+    import cv2
+
+    h, w = shape
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    probe = transforms(image=np.dstack([(xx + 0.5) / w, (yy + 0.5) / h, np.ones((h, w), np.float32)]))["image"]
+    if probe.shape[:2] != stored.shape[:2]:
+        raise BenchError(f"map is {stored.shape[1]}x{stored.shape[0]} but the pipeline makes "
+                         f"{probe.shape[1]}x{probe.shape[0]} inputs")
+    (ax, bx), (ay, by) = (_axis_fit(probe[..., i] * n, probe[..., 2], axis) for i, n, axis in ((0, w, 1), (1, h, 0)))
+    # original x + 0.5 = ax * (final x + 0.5) + bx, so final x = (x + 0.5 - bx) / ax - 0.5
+    m = np.array([[1 / ax, 0, (0.5 - bx) / ax - 0.5], [0, 1 / ay, (0.5 - by) / ay - 0.5]], np.float64)
+    return cv2.warpAffine(stored.astype(np.float32), m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderValue=0.0)
+
+
+def _axis_fit(coord: np.ndarray, valid: np.ndarray, axis: int) -> tuple[float, float]:
+    """(a, b) with coord = a * (index + 0.5) + b along `axis`, fitted on the pixels the pipeline
+    did not pad (edge pixels left out: resizing clamps them)."""
+    line = coord.mean(1 - axis) if axis == 0 else coord.mean(0)
+    ok = (valid.min(1 - axis) if axis == 0 else valid.min(0)) > 0.999
+    idx = np.flatnonzero(ok)[1:-1] if ok.sum() > 4 else np.flatnonzero(ok)
+    if idx.size < 2:
+        raise BenchError("cannot read the geometry of the test pipeline (it keeps under two pixels of the image)")
+    a, b = np.polyfit(idx + 0.5, line[idx], 1)
+    return float(a), float(b)
 
 def resolve_checkpoint(path: str | os.PathLike) -> Path:
     """A checkpoint file, or a work dir: its best (validation-selected) checkpoint, else its last."""
@@ -72,10 +105,11 @@ def load_trained(checkpoint: str | os.PathLike, device: str | torch.device = "cp
 def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLike, split: str,
                   out: str | os.PathLike, distortion: str | None = None, seed: int = 0,
                   batch_size: int = 8, workers: int = 0, device: str | None = None,
-                  progress: bool = True) -> Path:
+                  progress: bool = True, explain: str | None = None) -> Path:
     """Write predictions of `checkpoint` on `split` of the dataset spec `dataset` (distorted by
     `distortion`, seeded per image as `bench data export` does) to the folder or `.zip` `out`;
-    return its path."""
+    return its path. `explain` ('gradcam') makes an image-level classifier write its explanation
+    maps, put back in full-image coordinates, so the scorer judges where it looks."""
     from benchmark.datasets.spec import DatasetSpec
     from benchmark.distortions.base import canonical
     from benchmark.outputs import check_new_output
@@ -93,8 +127,9 @@ def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLik
         raise BenchError(f"{root}: generator map {adapter.generators} differs from the one the checkpoint "
                          f"was trained with {list(run.generators)}")
     dspec = canonical(distortion)
-    pipeline = cfg.data.get("pipeline") or {}
-    data = InferenceImages(adapter, run.size, dspec, seed, pipeline.get("test"))
+    test_steps = (cfg.data.get("pipeline") or {}).get("test")
+    data = InferenceImages(adapter, run.size, dspec, seed, test_steps)
+    model.explain(explain)
     loader = DataLoader(data, batch_size=batch_size, num_workers=workers)
 
     def run_model():
@@ -106,12 +141,16 @@ def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLik
                 output = model(model.data_preprocessor({"inputs": batch["inputs"]})["inputs"])
                 maps, batch_scores = model.stored(output, run.task)
             for i, (image_id, score) in enumerate(zip(batch["image_id"], batch_scores)):
-                yield image_id, None if maps is None else maps[i], score
+                stored = None if maps is None else maps[i]
+                if stored is not None and test_steps and run.task == "binary":
+                    stored = place_back(stored, (int(batch["height"][i]), int(batch["width"][i])), data.transforms)
+                yield image_id, stored, score
 
     extra = {"distortion": dspec, "baseline": cfg.model.type, "train_dataset_spec": run.get("dataset_spec", run.dataset),
              "train_generators": list(run.train_generators),
              "holdout_generators": list(run.holdout_generators), "size": run.size,
-             "score_rule": cfg.model.get("score_rule", "image logit"), "checkpoint": str(checkpoint)}
+             "score_rule": cfg.model.get("score_rule", "image logit"), "checkpoint": str(checkpoint),
+             **({"explanation": explain} if explain else {})}
     method = f"{cfg.model.type}" + (f"-{cfg.model.encoder}" if "encoder" in cfg.model else
                                     f"-{cfg.model.backbone}" if "backbone" in cfg.model else "")
     if not model.localizes:  # image scores only: the detection task

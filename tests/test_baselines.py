@@ -174,3 +174,50 @@ def test_cnnspot_loads_the_cnndetection_checkpoint_layout(tmp_path):
     assert torch.allclose(model.net(x), reference(x))
     with pytest.raises(BenchError, match="weights file not found"):
         CNNSpot(pretrained=str(tmp_path / "missing.pth"))
+
+
+def test_gradcam_maps_have_the_input_size_and_are_zero_where_empty():
+    torch.manual_seed(0)
+    model = CNNSpot().eval()
+    model.explain("gradcam")
+    assert model.localizes and model.needs_grad
+    x = model.data_preprocessor({"inputs": torch.randint(0, 256, (2, 3, 70, 52), dtype=torch.uint8)})["inputs"]
+    out = model(x)
+    assert out["map"].shape == (2, 70, 52) and 0 <= float(out["map"].min()) and float(out["map"].max()) <= 1
+    assert torch.isclose(out["map"].flatten(1).max(1).values, torch.ones(2), atol=1e-4).all()  # normalised by the max
+    with torch.no_grad():
+        model.net.fc.weight.zero_()  # no gradient reaches the last block: an empty CAM
+    empty = model(x)["map"]
+    assert not torch.isnan(empty).any() and float(empty.abs().max()) == 0.0
+    maps, _ = model.stored(model(x), "binary")
+    assert maps.shape == (2, 70, 52)
+    with pytest.raises(BenchError, match="offers no 'gradcam' explanation"):
+        DeepLabV3Plus(2, encoder="resnet18").explain("gradcam")
+    with pytest.raises(BenchError, match="offers no 'occlusion'"):
+        model.explain("occlusion")
+
+
+def test_a_centre_crop_map_is_put_back_where_it_came_from():
+    import albumentations as A
+    import numpy as np
+
+    from benchmark.predict import place_back
+
+    h, w = 300, 400
+    rng = np.random.default_rng(0)
+    original = rng.random((h, w)).astype(np.float32)
+    steps = A.Compose([A.SmallestMaxSize(max_size=256), A.PadIfNeeded(min_height=224, min_width=224),
+                       A.CenterCrop(height=224, width=224)])
+    crop = steps(image=np.dstack([original] * 3))["image"][..., 0]  # what the network saw
+    back = place_back(crop, (h, w), steps)
+    assert back.shape == (h, w)
+    # 300x400 -> 256x341, centre 224 crop: columns 58..282 and rows 16..240 of the resized image,
+    # i.e. original columns 68..330 and rows 19..281
+    scale = 300 / 256
+    x0, x1, y0, y1 = (341 - 224) // 2 * scale, ((341 - 224) // 2 + 224) * scale, 16 * scale, 240 * scale
+    assert back[:, : int(x0) - 2].max() == 0 and back[:, int(x1) + 2:].max() == 0  # cut away: zero
+    inner = (slice(int(y0) + 3, int(y1) - 3), slice(int(x0) + 3, int(x1) - 3))
+    # the same content back in place (blurred by the two resamplings of a noise image)
+    assert np.corrcoef(back[inner].ravel(), original[inner].ravel())[0, 1] > 0.5
+    shifted = np.roll(original, 6, axis=1)[inner]
+    assert np.corrcoef(back[inner].ravel(), shifted.ravel())[0, 1] < 0.2

@@ -63,6 +63,20 @@ def test_cnnspot_trains_on_image_labels_and_selects_by_validation_ap(demo_roots,
     # the checkpoint was chosen by the number bench score reports: same labels, same test pipeline
     assert clean["metrics"]["ap"] == pytest.approx(val["val/ap"], abs=1e-9)
     assert (out / "robustness_ap.png").is_file()
+    # Grad-CAM explanations of the same checkpoint: maps in full-image coordinates, scored as localization
+    explained = tmp_path / "explained"
+    assert main(["eval", "--checkpoint", str(work), "--dataset", "semitruths", "--root", str(root), "--split", "val",
+                 "--distortion", "clean", "--explain", "gradcam", "--out", str(explained), "--quiet"]) == 0
+    result = json.loads((explained / "results" / "clean.json").read_text())
+    assert result["task"] == "binary" and result["submission"]["explanation"] == "gradcam"
+    assert result["metrics"]["ap"] == clean["metrics"]["ap"] and 0 <= result["metrics"]["iou"] <= 1
+    from benchmark.datasets import DatasetSpec
+    from benchmark.predictions.format import Predictions
+
+    preds = Predictions(explained / "predictions" / "clean.zip")
+    adapter = DatasetSpec.of("semitruths").build(root, "val")
+    for target in list(adapter.targets())[:5]:
+        assert preds.read_mask(target.image_id).shape == target.mask.shape
 
 
 def test_validation_reports_every_metric_even_when_undefined():

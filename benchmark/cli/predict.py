@@ -18,6 +18,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--workers", type=int, default=0, help="data loader processes (default: 0)")
     p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    p.add_argument("--explain", choices=("gradcam",), default=None,
+                   help="an image-level classifier also writes its Grad-CAM maps (scored as localization)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -45,7 +47,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
     out = predict_split(args.checkpoint, dataset_spec(args), args.root, args.split, args.out, args.distortion,
                         batch_size=args.batch_size, workers=args.workers, device=args.device,
-                        progress=not args.quiet)
+                        progress=not args.quiet, explain=args.explain)
     say("wrote", out)
     return 0
 
@@ -57,7 +59,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     report = evaluate(args.checkpoint, dataset_spec(args), args.root, args.split, args.out, parse_sweep(args.distortion),
                       Policy.from_options(parse_options(args.policy)), batch_size=args.batch_size,
-                      workers=args.workers, device=args.device, progress=not args.quiet)
+                      workers=args.workers, device=args.device, progress=not args.quiet, explain=args.explain)
     Console().print(report["table"])
     for path in report["results"]:
         say("wrote", path)
