@@ -29,7 +29,7 @@ from scipy import ndimage
 
 from benchmark.registry import DEMOS, EDITORS
 
-from ...semitruths import MODELS
+from ...semitruths import MODELS, split_of
 from ...tarshards import write_shard
 from ..compose import MIN_CHANGE, make_scene, parallel_map
 from ..files import MASK_KINDS, encode_jpeg, encode_mask, encode_png, write_csv
@@ -53,6 +53,8 @@ BLEED = 2               # pixels an edit spills beyond its mask
 CHANGED = 10            # grey levels above which a pixel counts as changed (post_edit_ratio)
 MAGNITUDES = ((20.0, "small"), (40.0, "medium"), (np.inf, "large"))  # mean change inside the mask
 QC_MIN_SSIM = 0.5
+SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # the adapter's default split
+SPLIT_CYCLE = ("train", "val", "test", "train", "train", "train", "train", "train", "train", "val")
 
 
 @dataclass(frozen=True)
@@ -165,15 +167,19 @@ def write_shards(out: Path, shards: dict[Path, dict[str, bytes]]) -> int:
 
 
 def plan_originals(count: int, rng: np.random.Generator) -> list[OriginalPlan]:
-    """Ids, masks and models of every original, dealt round-robin over the sources; ids are
-    redrawn until unique, so file names never collide."""
+    """Ids, masks and models of every original, dealt round-robin over the sources. Ids are
+    redrawn until unique (file names never collide) and until the adapter's hashed split puts the
+    n-th original of each source in `SPLIT_CYCLE[n]`: from three originals a source on, every split
+    holds some of it, so a filtered subset (the faces preset: CelebAHQ only) can train, validate
+    and test."""
     plans, taken = [], set()
     names = list(SOURCES)
     for i in range(count):
         ds, n = names[i % len(names)], i // len(names)
         source = SOURCES[ds]
+        wanted = SPLIT_CYCLE[n % len(SPLIT_CYCLE)]
         img_id = source.make_id(rng, n)
-        while (ds, img_id) in taken:
+        while (ds, img_id) in taken or split_of(ds, img_id, SPLIT_FRACTIONS) != wanted:
             img_id = source.make_id(rng, n)
         taken.add((ds, img_id))
         classes = rng.choice(len(source.classes), int(rng.integers(1, MAX_MASKS + 1)), replace=False)
