@@ -26,7 +26,8 @@ def parse_sweep(text: str | None) -> list[str]:
 
 def evaluate(checkpoint: str | os.PathLike, dataset, root: str | os.PathLike, split: str,
              out_dir: str | os.PathLike, distortions: Sequence[str], policy=None, batch_size: int = 8,
-             workers: int = 0, device: str | None = None, progress: bool = True, explain: str | None = None) -> dict:
+             workers: int = 0, device: str | None = None, progress: bool = True, explain: str | None = None,
+             breakdown_keys: Sequence[str] = ()) -> dict:
     """Predict and score `split` of the dataset spec `dataset` under each distortion. Returns
     {'results': [paths], 'table': rendered rich table, 'plot': path or None}."""
     from benchmark.datasets.spec import DatasetSpec
@@ -46,7 +47,8 @@ def evaluate(checkpoint: str | os.PathLike, dataset, root: str | os.PathLike, sp
         preds = predict_split(checkpoint, spec, root, split, out / "predictions" / f"{distortion}.zip",
                               distortion=distortion, batch_size=batch_size, workers=workers, device=device,
                               progress=progress, explain=explain)
-        result = score_predictions(preds, spec, root, split, policy, workers=1, progress=progress)
+        result = score_predictions(preds, spec, root, split, policy, workers=1, progress=progress,
+                                   breakdown_keys=breakdown_keys)
         paths.append(str(write_result(result, out / "results" / f"{distortion}.json")))
         results.append(result)
     metrics = [m for m in TABLE_METRICS[results[0]["task"]] if m in results[0]["metrics"]]

@@ -18,7 +18,7 @@ import numpy as np
 
 from benchmark.datasets.sample import Target
 from benchmark.datasets.spec import DatasetSpec
-from benchmark.errors import DataError
+from benchmark.errors import BenchError, DataError
 from benchmark.outputs import new_file
 from benchmark.parallel import run_chunks
 
@@ -97,7 +97,8 @@ def _score_chunk(items: Sequence[tuple[str, Any]]) -> tuple[Any, list[str], list
             continue
         score = preds.scores.get(image_id)
         if detection:
-            rows.append((image_id, target.label, score, int(target.localized)))
+            area = target.edited_fraction if target.localized else float("nan")
+            rows.append((image_id, target.label, score, int(target.localized), area, target.meta))
         else:
             ev.add(image_id, target.mask, pred, score=score, meta=target.meta, label=target.label)
         digests.append((image_id, target_digest(target)))
@@ -155,7 +156,7 @@ def score_predictions(pred_path: str | os.PathLike, dataset: str | DatasetSpec, 
         raise PredictionsError(pred_path, preds.problems + sorted(problems))
 
     if detection:
-        metrics, breakdowns, frame, warnings = _detection(rows, policy)
+        metrics, breakdowns, frame, warnings = _detection(rows, policy, breakdown_keys)
     else:
         res = total.compute(breakdown_keys=list(breakdown_keys))
         metrics, breakdowns, frame, warnings = res.metrics, res.breakdowns, res.per_image, res.warnings
@@ -171,19 +172,36 @@ def score_predictions(pred_path: str | os.PathLike, dataset: str | DatasetSpec, 
                         n_images=len(digests), warnings=warnings)
 
 
-def _detection(rows: list[tuple[str, int, float, int]], policy) -> tuple[dict, dict, Any, list[str]]:
-    """Image-level metrics of a detection-only submission (scores.csv, no masks)."""
+def _detection(rows: list[tuple], policy, breakdown_keys: Sequence[str] = ()) -> tuple[dict, dict, Any, list[str]]:
+    """Image-level metrics of a detection-only submission (scores.csv, no masks), broken down by
+    edited-area bin and by the meta fields asked for (e.g. diffusion_model, mask_name): a group
+    of edited images only reports its image_acc, the share found at the image threshold."""
     import pandas as pd
 
     from benchmark.metrics import detection_metrics
+    from benchmark.metrics.breakdown import area_bin_labels, group_masks
     from benchmark.metrics.sanity import sanity_warnings
 
-    frame = pd.DataFrame(rows, columns=["image_id", "label", "score", "localized"]).sort_values("image_id")
+    frame = pd.DataFrame([{"image_id": i, "label": lab, "score": s, "localized": loc, "edited_area": area,
+                           **{k if k not in ("image_id", "label", "score") else f"meta.{k}": v for k, v in meta.items()}}
+                          for i, lab, s, loc, area, meta in rows]).sort_values("image_id", ignore_index=True)
     scores, labels = frame["score"].to_numpy(float), frame["label"].to_numpy(int)
-    metrics = detection_metrics(scores, labels, policy.image_threshold, policy.image_compare)
-    metrics = {"n_images": len(frame), "n_edited": int(labels.sum()), "n_authentic": int((labels == 0).sum()),
-               "n_detection_only": int((frame["localized"] == 0).sum()), **metrics}
-    return metrics, {}, frame, sanity_warnings(metrics, scores, labels, policy)
+    frame["area_bin"] = area_bin_labels(frame["edited_area"].to_numpy(float), labels)
+
+    def summary(keep: np.ndarray) -> dict:
+        m = detection_metrics(scores[keep], labels[keep], policy.image_threshold, policy.image_compare)
+        return {"n_images": int(keep.sum()), "n_edited": int(labels[keep].sum()), **m}
+
+    metrics = {**summary(np.ones(len(frame), bool)), "n_authentic": int((labels == 0).sum()),
+               "n_detection_only": int((frame["localized"] == 0).sum())}
+    columns = {c: [None if isinstance(v, float) and v != v else v for v in frame[c]] for c in frame.columns}
+    keys = ["area_bin", *dict.fromkeys(breakdown_keys)]
+    breakdowns = {key: {name: summary(mask) for name, mask in groups.items()}
+                  for key, groups in group_masks(columns, keys).items()}
+    missing = [k for k in breakdown_keys if k not in breakdowns]
+    if missing:
+        raise BenchError(f"breakdown keys not found in any image's meta: {', '.join(missing)}")
+    return metrics, breakdowns, frame, sanity_warnings(metrics, scores, labels, policy)
 
 
 def _write_per_image(frame, path: Path) -> None:

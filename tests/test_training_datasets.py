@@ -44,39 +44,51 @@ def test_train_selects_on_val_and_eval_records_the_spec(spec, demo_roots, tmp_pa
 
 
 @pytest.mark.slow
-def test_cnnspot_trains_on_image_labels_and_selects_by_validation_ap(demo_roots, tmp_path):
-    root = demo_roots["semitruths"]
+def test_cnnspot_faces_study_trains_on_labels_explains_and_breaks_down(demo_roots, tmp_path, capsys):
+    """The Semi-Truths faces study on the demo: CNNSpot trained real vs edited on the thesis'
+    CelebA-HQ subset, selected by validation AP, predicted clean and under JPEG 60, with Grad-CAM
+    maps scored against the masks and the results broken down by model and facial region."""
+    root, spec = demo_roots["semitruths"], "semitruths[preset=thesis-celebahq]"
     work = tmp_path / "work"
-    assert main(["train", "--baseline", "cnnspot", "--dataset", "semitruths", "--root", str(root), "--work-dir", str(work),
+    assert main(["train", "--baseline", "cnnspot", "--dataset", spec, "--root", str(root), "--work-dir", str(work),
                  "--max-iters", "2", "--batch-size", "2", "--no-progress",
                  "--cfg-options", "data.num_workers=0", "data.val_batch_size=8"]) == 0
     run = json.loads((work / "run.json").read_text())
-    assert "best validation ap (greater) on split 'val'" in run["selection"]
+    assert "best validation ap (greater) on split 'val'" in run["selection"] and run["dataset_spec"] == spec
     rows = [json.loads(line) for line in next(work.glob("*/vis_data/scalars.json")).read_text().splitlines()]
     val = next(r for r in rows if "val/ap" in r)
     assert {"val/auc", "val/image_acc", "val/loss"} <= set(val)
     out = tmp_path / "eval"
-    assert main(["eval", "--checkpoint", str(work), "--dataset", "semitruths", "--root", str(root), "--split", "val",
-                 "--distortion", "clean,jpeg60", "--out", str(out), "--quiet"]) == 0
+    breakdown = ["--breakdown", "diffusion_model", "mask_name", "sem_magnitude"]
+    assert main(["eval", "--checkpoint", str(work), "--dataset", spec, "--root", str(root), "--split", "val",
+                 "--distortion", "clean,jpeg60", "--out", str(out), "--quiet", *breakdown]) == 0
     clean = json.loads((out / "results" / "clean.json").read_text())
     assert clean["task"] == "detection" and clean["submission"]["baseline"] == "cnnspot"
     # the checkpoint was chosen by the number bench score reports: same labels, same test pipeline
     assert clean["metrics"]["ap"] == pytest.approx(val["val/ap"], abs=1e-9)
+    assert {"diffusion_model", "mask_name", "sem_magnitude", "area_bin"} <= set(clean["breakdowns"])
     assert (out / "robustness_ap.png").is_file()
     # Grad-CAM explanations of the same checkpoint: maps in full-image coordinates, scored as localization
     explained = tmp_path / "explained"
-    assert main(["eval", "--checkpoint", str(work), "--dataset", "semitruths", "--root", str(root), "--split", "val",
-                 "--distortion", "clean", "--explain", "gradcam", "--out", str(explained), "--quiet"]) == 0
+    assert main(["eval", "--checkpoint", str(work), "--dataset", spec, "--root", str(root), "--split", "val",
+                 "--distortion", "clean,jpeg60", "--explain", "gradcam", "--out", str(explained), "--quiet",
+                 *breakdown]) == 0
     result = json.loads((explained / "results" / "clean.json").read_text())
     assert result["task"] == "binary" and result["submission"]["explanation"] == "gradcam"
     assert result["metrics"]["ap"] == clean["metrics"]["ap"] and 0 <= result["metrics"]["iou"] <= 1
+    regions = result["breakdowns"]["mask_name"]
+    assert regions and all("iou" in m and "image_acc" in m for m in regions.values())
     from benchmark.datasets import DatasetSpec
     from benchmark.predictions.format import Predictions
 
     preds = Predictions(explained / "predictions" / "clean.zip")
-    adapter = DatasetSpec.of("semitruths").build(root, "val")
-    for target in list(adapter.targets())[:5]:
+    for target in DatasetSpec.of(spec).build(root, "val").targets():
         assert preds.read_mask(target.image_id).shape == target.mask.shape
+    capsys.readouterr()
+    assert main(["table", str(explained / "results" / "clean.json"), "--rows", "mask_name", "--cols", "metric",
+                 "--metrics", "image_acc", "iou", "--format", "csv"]) == 0
+    table = [line for line in capsys.readouterr().out.splitlines() if line]
+    assert table[0] == "mask_name \\ metric,image_acc,iou" and len(table) == 1 + len(regions)
 
 
 def test_validation_reports_every_metric_even_when_undefined():

@@ -38,6 +38,8 @@ def add_parser(sub) -> None:
                     help="comma-separated sweep, each a distortion or '+' chain: clean,jpeg80,jpeg60,resize256")
     ev.add_argument("--policy", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
                     help="scoring policy: a preset and rule changes (as bench score)")
+    ev.add_argument("--breakdown", nargs="+", action="extend", default=[], metavar="KEY",
+                    help="meta fields to break results down by, e.g. diffusion_model mask_name sem_magnitude")
     ev.add_argument("--out", required=True, help="output folder (new): predictions/, results/, robustness_miou.png")
     ev.set_defaults(func=run_eval)
 
@@ -59,7 +61,8 @@ def run_eval(args: argparse.Namespace) -> int:
 
     report = evaluate(args.checkpoint, dataset_spec(args), args.root, args.split, args.out, parse_sweep(args.distortion),
                       Policy.from_options(parse_options(args.policy)), batch_size=args.batch_size,
-                      workers=args.workers, device=args.device, progress=not args.quiet, explain=args.explain)
+                      workers=args.workers, device=args.device, progress=not args.quiet, explain=args.explain,
+                      breakdown_keys=args.breakdown)
     Console().print(report["table"])
     for path in report["results"]:
         say("wrote", path)
