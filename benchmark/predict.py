@@ -102,6 +102,32 @@ def load_trained(checkpoint: str | os.PathLike, device: str | torch.device = "cp
     return model.to(device).eval(), cfg
 
 
+def model_outputs(model, cfg, adapter, distortion: str, seed: int = 0, batch_size: int = 8, workers: int = 0,
+                  progress: bool = True, indices: list[int] | None = None):
+    """(image_id, stored map or None, score) for the adapter's images (those at `indices`), run
+    through the checkpoint's test pipeline after `distortion`. The model owns the conversion
+    (`stored`); models that explain with gradients keep autograd on; binary maps made through a
+    declared test pipeline (crops, pads) are put back in full-image coordinates."""
+    from torch.utils.data import Subset
+
+    from benchmark.progress import track
+
+    test_steps = (cfg.data.get("pipeline") or {}).get("test")
+    data = InferenceImages(adapter, cfg.run.size, distortion, seed, test_steps)
+    subset = data if indices is None else Subset(data, indices)
+    loader = DataLoader(subset, batch_size=batch_size, num_workers=workers)
+    batches = track(loader, f"predicting {len(subset)} images ({distortion})", total=len(loader), enabled=progress)
+    for batch in batches:
+        with torch.inference_mode(not model.needs_grad):
+            output = model(model.data_preprocessor({"inputs": batch["inputs"]})["inputs"])
+            maps, batch_scores = model.stored(output, cfg.run.task)
+        for i, (image_id, score) in enumerate(zip(batch["image_id"], batch_scores)):
+            stored = None if maps is None else maps[i]
+            if stored is not None and test_steps and cfg.run.task == "binary":
+                stored = place_back(stored, (int(batch["height"][i]), int(batch["width"][i])), data.transforms)
+            yield image_id, stored, score
+
+
 def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLike, split: str,
                   out: str | os.PathLike, distortion: str | None = None, seed: int = 0,
                   batch_size: int = 8, workers: int = 0, device: str | None = None,
@@ -114,7 +140,6 @@ def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLik
     from benchmark.distortions.base import canonical
     from benchmark.outputs import check_new_output
     from benchmark.predictions.format import write_predictions
-    from benchmark.progress import track
 
     out = check_new_output(out)  # before the model runs, so that no work is lost on a taken path
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -127,24 +152,10 @@ def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLik
         raise BenchError(f"{root}: generator map {adapter.generators} differs from the one the checkpoint "
                          f"was trained with {list(run.generators)}")
     dspec = canonical(distortion)
-    test_steps = (cfg.data.get("pipeline") or {}).get("test")
-    data = InferenceImages(adapter, run.size, dspec, seed, test_steps)
     model.explain(explain)
-    loader = DataLoader(data, batch_size=batch_size, num_workers=workers)
 
     def run_model():
-        """(image_id, stored map or None, score) per image; the model owns the conversion
-        (`stored`), and models that explain with gradients keep autograd on."""
-        batches = track(loader, f"predicting {len(data)} images ({dspec})", total=len(loader), enabled=progress)
-        for batch in batches:
-            with torch.inference_mode(not model.needs_grad):
-                output = model(model.data_preprocessor({"inputs": batch["inputs"]})["inputs"])
-                maps, batch_scores = model.stored(output, run.task)
-            for i, (image_id, score) in enumerate(zip(batch["image_id"], batch_scores)):
-                stored = None if maps is None else maps[i]
-                if stored is not None and test_steps and run.task == "binary":
-                    stored = place_back(stored, (int(batch["height"][i]), int(batch["width"][i])), data.transforms)
-                yield image_id, stored, score
+        return model_outputs(model, cfg, adapter, dspec, seed, batch_size, workers, progress)
 
     extra = {"distortion": dspec, "baseline": cfg.model.type, "train_dataset_spec": run.get("dataset_spec", run.dataset),
              "train_generators": list(run.train_generators),

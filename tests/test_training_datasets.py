@@ -3,6 +3,7 @@ checkpoint on their own validation split and record the dataset spec in every ou
 import json
 
 import pytest
+from PIL import Image
 
 from benchmark.cli.main import main
 
@@ -84,6 +85,14 @@ def test_cnnspot_faces_study_trains_on_labels_explains_and_breaks_down(demo_root
     preds = Predictions(explained / "predictions" / "clean.zip")
     for target in DatasetSpec.of(spec).build(root, "val").targets():
         assert preds.read_mask(target.image_id).shape == target.mask.shape
+    overlays = tmp_path / "overlays"
+    assert main(["explain", "--checkpoint", str(work), "--dataset", spec, "--root", str(root), "--split", "val",
+                 "--first", "2", "--out", str(overlays)]) == 0
+    index = json.loads((overlays / "explain.json").read_text())
+    assert index["method"] == "gradcam" and len(index["images"]) == 2
+    for name in index["images"]:
+        panel = Image.open(overlays / name)
+        assert panel.size == (2 * 64 + 4, 64)  # image | heat map with the GT outline, demo images 64 px
     capsys.readouterr()
     assert main(["table", str(explained / "results" / "clean.json"), "--rows", "mask_name", "--cols", "metric",
                  "--metrics", "image_acc", "iou", "--format", "csv"]) == 0

@@ -43,6 +43,17 @@ def add_parser(sub) -> None:
     ev.add_argument("--out", required=True, help="output folder (new): predictions/, results/, robustness_miou.png")
     ev.set_defaults(func=run_eval)
 
+    ex = sub.add_parser("explain", formatter_class=RichHelpFormatter,
+                        help="overlay PNGs of where a model looks: image, map (Grad-CAM for classifiers), GT outline")
+    ex.add_argument("--checkpoint", required=True, help="a .pth written by bench train, or its work dir")
+    add_dataset_args(ex)
+    ex.add_argument("--split", default="val", help=f"split: {SPLIT_HELP} (default: val)")
+    ex.add_argument("--ids", nargs="+", default=[], metavar="ID", help="images to explain (default: the first edited ones)")
+    ex.add_argument("--first", type=int, default=8, help="how many edited images without --ids (default: 8)")
+    ex.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    ex.add_argument("--out", required=True, help="output folder (new): {id}.png overlays and explain.json")
+    ex.set_defaults(func=run_explain)
+
 
 def run_predict(args: argparse.Namespace) -> int:
     from benchmark.predict import predict_split
@@ -68,4 +79,13 @@ def run_eval(args: argparse.Namespace) -> int:
         say("wrote", path)
     if report["plot"]:
         say("wrote", report["plot"])
+    return 0
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from benchmark.explain import explain_images
+
+    written = explain_images(args.checkpoint, dataset_spec(args), args.root, args.split, args.out, args.ids,
+                             args.first, device=args.device)
+    say("wrote", f"{len(written)} overlays in {args.out}")
     return 0
