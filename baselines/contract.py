@@ -64,6 +64,10 @@ class Detector(BaseModel):
     def needs_grad(self) -> bool:
         return self.explanation is not None
 
+    def summary(self) -> str | None:
+        """A line for the log after training or prediction (e.g. what a feature cache saved)."""
+        return None
+
     def explain_layers(self) -> list[torch.nn.Module]:
         """The layers Grad-CAM weighs (the last convolutional block); none: not explainable."""
         return []

@@ -10,6 +10,8 @@ import torch
 from mmengine.config import Config
 from torch.utils.data import DataLoader, Dataset
 
+from mmengine.logging import print_log
+
 from benchmark.errors import BenchError
 
 
@@ -166,6 +168,8 @@ def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLik
                                     f"-{cfg.model.backbone}" if "backbone" in cfg.model else "")
     if not model.localizes:  # image scores only: the detection task
         scores = {image_id: score for image_id, _, score in run_model()}
+        if model.summary():
+            print_log(model.summary(), logger="current")
         return write_predictions(out, "detection", spec, adapter.split, list(adapter.generators), method,
                                  scores=scores, extra_manifest=extra)
     scores: dict[str, float] = {}

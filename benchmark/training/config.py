@@ -8,7 +8,7 @@ from mmengine.config import Config
 from benchmark.errors import BenchError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-DEFAULT_CONFIGS = {"deeplabv3plus": "deeplabv3plus_r50_512", "fcn8s": "fcn8s_vgg16_512", "cnnspot": "cnnspot_r50"}
+DEFAULT_CONFIGS = {"deeplabv3plus": "deeplabv3plus_r50_512", "fcn8s": "fcn8s_vgg16_512", "cnnspot": "cnnspot_r50", "univfd": "univfd_vitl14"}
 
 
 def packaged_configs() -> list[str]:

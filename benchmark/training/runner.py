@@ -161,6 +161,9 @@ def train(cfg: Config, dataset: str | DatasetSpec, root: str, task: str = "binar
                                                  "log_dir": runner.log_dir}, indent=2))
     start = time.perf_counter()
     runner.train()
+    model = runner.model.module if hasattr(runner.model, "module") else runner.model
+    if model.summary():
+        runner.logger.info(model.summary())
     hub = runner.message_hub
     last = (work / "last_checkpoint").read_text().strip() if (work / "last_checkpoint").exists() else None
     return dict(work_dir=str(work), iters=runner.iter, seconds=round(time.perf_counter() - start, 1),
