@@ -4,15 +4,13 @@
 # 256. The encoder is frozen, so the pipeline is deterministic (shorter side 224, centre 224 crop)
 # and embeddings are cached: each image is encoded once, every later epoch or run reuses it.
 # Checkpoints are selected by validation AP.
+_base_ = ["./_image_classifier.py"]
 model = dict(type="univfd", clip_model="ViT-L-14", clip_weights=None, quick_gelu=None, probe_weights=None, cache=True)
 _steps = [dict(type="SmallestMaxSize", max_size=224), dict(type="PadIfNeeded", min_height=224, min_width=224),
           dict(type="CenterCrop", height=224, width=224)]
-data = dict(size=224, batch_size=256, val_batch_size=256, num_workers=4, val_split="val", dataset=None, crop=None,
+data = dict(size=224, batch_size=256, val_batch_size=256, num_workers=4,
             pipeline=dict(train=_steps, test=_steps))
 optim_wrapper = dict(type="OptimWrapper", optimizer=dict(type="AdamW", lr=1e-4, weight_decay=0.0))
-param_scheduler = [dict(type="ConstantLR", factor=1.0, by_epoch=False)]
 train_cfg = dict(max_iters=2000, val_interval=200)
-checkpoint = dict(interval=200, max_keep=2, select="ap", rule="greater")
+checkpoint = dict(interval=200)
 log_interval = 20
-seed = 0
-sync_bn = None
