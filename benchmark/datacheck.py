@@ -117,19 +117,27 @@ def polarity_warnings(report: CheckReport) -> list[str]:
             "(edited must be >= 1, untouched 0; check the mask polarity)"]
 
 
+def format_only_accuracy(real: Counter, edited: Counter) -> float | None:
+    """Balanced accuracy of the best classifier that sees only the file encoding (format and JPEG
+    quality) of real vs edited images: 0.5 + TV / 2, TV the total variation distance of the two
+    encoding distributions (a gap in a minority format matters as much as a different majority)."""
+    if not real or not edited:
+        return None
+    n_real, n_edited = sum(real.values()), sum(edited.values())
+    tv = sum(abs(real[k] / n_real - edited[k] / n_edited) for k in real.keys() | edited.keys()) / 2
+    return 0.5 + tv / 2
+
+
 def encoding_warnings(report: CheckReport) -> list[str]:
     """Real and edited images stored in different formats or JPEG qualities let a detector learn
     the file format instead of the edit."""
     real, edited = report.encodings["real"], report.encodings["edited"]
-    if not real or not edited:
+    accuracy = format_only_accuracy(real, edited)
+    if accuracy is None or accuracy - 0.5 < SHORTCUT_TV / 2:
         return []
     n_real, n_edited = sum(real.values()), sum(edited.values())
     gaps = {k: real[k] / n_real - edited[k] / n_edited for k in real.keys() | edited.keys()}
-    # Total variation distance: a classifier that sees only the encoding reaches balanced accuracy
-    # 0.5 + tv / 2, so a gap in a minority format matters as much as a different majority format.
-    tv = sum(abs(g) for g in gaps.values()) / 2
-    if tv < SHORTCUT_TV:
-        return []
+    tv = 2 * (accuracy - 0.5)
     k = max(sorted(gaps), key=lambda key: abs(gaps[key]))
     return [f"file format shortcut: {k} is {real[k] / n_real:.0%} of real images but {edited[k] / n_edited:.0%} "
             f"of edited ones; the encoding alone tells them apart with {0.5 + tv / 2:.0%} balanced accuracy, "

@@ -17,7 +17,7 @@ from benchmark.outputs import new_file
 
 SCHEMA = "bench.result/2"
 OWN_FIELDS = ("schema", "dataset", "dataset_spec", "split", "task", "method", "distortion", "policy",
-              "provenance", "submission", "metrics", "n_images", "breakdowns", "warnings")
+              "provenance", "submission", "metrics", "n_images", "breakdowns", "warnings", "audit")
 
 
 def jsonable(value: Any) -> Any:

@@ -62,8 +62,11 @@ def test_cnnspot_faces_study_trains_on_labels_explains_and_breaks_down(demo_root
     out = tmp_path / "eval"
     breakdown = ["--breakdown", "diffusion_model", "mask_name", "sem_magnitude"]
     assert main(["eval", "--checkpoint", str(work), "--dataset", spec, "--root", str(root), "--split", "val",
-                 "--distortion", "clean,jpeg60", "--out", str(out), "--quiet", *breakdown]) == 0
+                 "--distortion", "clean,jpeg60", "--out", str(out), "--quiet", "--audit-format", *breakdown]) == 0
     clean = json.loads((out / "results" / "clean.json").read_text())
+    # Semi-Truths originals are JPEG, its edits PNG: the format alone gives them away, said beside the scores
+    assert clean["audit"]["encodings"]["edited"] == {"png": clean["metrics"]["n_edited"]}
+    assert clean["audit"]["format_only_balanced_accuracy"] == 1.0
     assert clean["task"] == "detection" and clean["submission"]["baseline"] == "cnnspot"
     # the checkpoint was chosen by the number bench score reports: same labels, same test pipeline
     assert clean["metrics"]["ap"] == pytest.approx(val["val/ap"], abs=1e-9)

@@ -40,6 +40,8 @@ def add_parser(sub) -> None:
                     help="scoring policy: a preset and rule changes (as bench score)")
     ev.add_argument("--breakdown", nargs="+", action="extend", default=[], metavar="KEY",
                     help="meta fields to break results down by, e.g. diffusion_model mask_name sem_magnitude")
+    ev.add_argument("--audit-format", action="store_true",
+                    help="also report how well the file encoding alone separates real from edited images")
     ev.add_argument("--out", required=True, help="output folder (new): predictions/, results/, robustness_miou.png")
     ev.set_defaults(func=run_eval)
 
@@ -73,7 +75,7 @@ def run_eval(args: argparse.Namespace) -> int:
     report = evaluate(args.checkpoint, dataset_spec(args), args.root, args.split, args.out, parse_sweep(args.distortion),
                       Policy.from_options(parse_options(args.policy)), batch_size=args.batch_size,
                       workers=args.workers, device=args.device, progress=not args.quiet, explain=args.explain,
-                      breakdown_keys=args.breakdown)
+                      breakdown_keys=args.breakdown, audit_format=args.audit_format)
     Console().print(report["table"])
     for path in report["results"]:
         say("wrote", path)
