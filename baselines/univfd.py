@@ -109,6 +109,22 @@ class UnivFDProbe(Detector):
         except Exception as exc:
             raise BenchError(f"{path}: not a UnivFD probe ({type(exc).__name__}: {exc})") from None
 
+    def state_dict(self, *args, **kwargs):
+        """The probe only: the frozen encoder is rebuilt from `clip_weights` (recorded in the run's
+        config), so checkpoints stay kilobytes instead of carrying 1.7 GB of CLIP each."""
+        state = super().state_dict(*args, **kwargs)
+        for key in [k for k in state if k.startswith("clip.")]:
+            del state[key]
+        return state
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        result = super().load_state_dict(state_dict, strict=False, assign=assign)
+        missing = [k for k in result.missing_keys if not k.startswith("clip.")]
+        if strict and (missing or result.unexpected_keys):
+            raise BenchError(f"univfd checkpoint does not fit the probe (missing {missing}, "
+                             f"unexpected {result.unexpected_keys})")
+        return result
+
     def train(self, mode: bool = True):
         super().train(mode)
         self.clip.eval()  # frozen: no dropout, and BatchNorm-free anyway

@@ -80,6 +80,11 @@ def test_probe_end_to_end_embeds_each_image_once(tiny_clip, demo_roots, tmp_path
     assert train(tmp_path / "b") == 0
     second = cache_line()
     assert second[0] == 0 and second[1] == sum(first)  # a second run computes nothing
+    # checkpoints hold the probe only; the frozen encoder comes back from clip_weights
+    from benchmark.training.checkpoint import load_own_checkpoint
+
+    ckpt = load_own_checkpoint(next((tmp_path / "b").glob("best_*.pth")))
+    assert sorted(ckpt["state_dict"]) == ["fc.bias", "fc.weight"]
     out = tmp_path / "eval"
     assert main(["eval", "--checkpoint", str(tmp_path / "b"), "--dataset", "semitruths", "--root", str(root),
                  "--split", "val", "--distortion", "clean", "--out", str(out), "--quiet"]) == 0
