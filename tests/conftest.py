@@ -2,8 +2,7 @@
 from pathlib import Path
 
 import pytest
-
-from benchmark.datasets.demo import write_demo
+from demo_fixtures import write_demos
 
 # Small but with every kind of image in every split: reals, local edits, fully generated and
 # mask-less fakes.
@@ -13,7 +12,4 @@ DEMO_SIZE, DEMO_SEED = 64, 3
 
 @pytest.fixture(scope="session")
 def demo_roots(tmp_path_factory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("demo_roots")
-    for fmt, n in DEMO_IMAGES.items():
-        write_demo(fmt, base / fmt, images=n, size=DEMO_SIZE, seed=DEMO_SEED, workers=1)
-    return {fmt: base / fmt for fmt in DEMO_IMAGES}
+    return write_demos(tmp_path_factory.mktemp("demo_roots"), DEMO_IMAGES, DEMO_SIZE, DEMO_SEED)

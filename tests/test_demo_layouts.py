@@ -20,6 +20,7 @@ from benchmark.datasets import Dolos, canonical_split
 from benchmark.datasets.demo import write_demo
 from benchmark.datasets.demo.compose import item_rng, make_scene
 from benchmark.datasets.demo.writers.dolos import plan_jobs
+from demo_fixtures import write_demos
 from benchmark.datasets.semitruths import split_of
 
 SIZE, SEED = 64, 5
@@ -44,10 +45,7 @@ def cache(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def demos(tmp_path_factory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("layouts")
-    for fmt, n in IMAGES.items():
-        write_demo(fmt, base / fmt, images=n, size=SIZE, seed=SEED, workers=1)
-    return {fmt: base / fmt for fmt in IMAGES}
+    return write_demos(tmp_path_factory.mktemp("layouts"), IMAGES, SIZE, SEED)
 
 
 def files_of(root: Path) -> dict[str, bytes]:
