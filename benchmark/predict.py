@@ -163,7 +163,8 @@ def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLik
              "train_generators": list(run.train_generators),
              "holdout_generators": list(run.holdout_generators), "size": run.size,
              "score_rule": cfg.model.get("score_rule", "image logit"), "checkpoint": str(checkpoint),
-             **({"explanation": explain} if explain else {})}
+             **({"explanation": explain} if explain else {}),
+             **({"experiment_run": run.experiment_run} if run.get("experiment_run") else {})}
     method = f"{cfg.model.type}" + (f"-{cfg.model.encoder}" if "encoder" in cfg.model else
                                     f"-{cfg.model.backbone}" if "backbone" in cfg.model else "")
     if not model.localizes:  # image scores only: the detection task

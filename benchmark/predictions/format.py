@@ -47,7 +47,7 @@ REQUIRED = ("task", "dataset", "split", "generators", "method", "files")
 # record about the method). Any other key is ignored: nothing else from a manifest reaches a result.
 OWN_FIELDS = REQUIRED + ("schema", "toolkit_version", "dataset_spec", "distortion")
 EXTRA_FIELDS = {"baseline": str, "train_dataset_spec": str, "train_generators": list, "holdout_generators": list,
-                "size": int, "score_rule": str, "checkpoint": str, "explanation": str}
+                "size": int, "score_rule": str, "checkpoint": str, "explanation": str, "experiment_run": str}
 TEXT_FIELDS = ("task", "dataset", "dataset_spec", "split", "method", "schema", "toolkit_version", "distortion")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -1,0 +1,58 @@
+"""`bench experiment plan|run|table`: a packaged or user experiment file, resumable grids."""
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich_argparse import RichHelpFormatter
+
+from .console import say
+
+
+def add_parser(sub) -> None:
+    exp = sub.add_parser("experiment", formatter_class=RichHelpFormatter,
+                         help="reproduce a table: plan, run (resumably) and render a grid of trainings and evaluations")
+    cmds = exp.add_subparsers(dest="experiment_command", metavar="ACTION", required=True)
+    for name, help_text in (("plan", "list the runs and whether each is done"), ("run", "run what is not done"),
+                            ("table", "render the table from the finished runs' result files")):
+        p = cmds.add_parser(name, formatter_class=RichHelpFormatter, help=help_text)
+        p.add_argument("experiment", help="a packaged experiment (e.g. diffseg-table3) or an experiment file")
+        p.add_argument("--scale", choices=("demo", "paper"), default="paper", help="run sizes (default: paper)")
+        p.add_argument("--work-dir", default="work_dirs/experiments", help="where runs live (default: work_dirs/experiments)")
+        if name == "run":
+            p.add_argument("--root", required=True, help="the dataset's folder, archive or shard")
+            p.add_argument("--executor", choices=("local", "slurm", "submitit-local"), default="local",
+                           help="local: one run after the other here; slurm: one submitit job per run")
+            p.add_argument("--slurm", nargs="+", default=[], metavar="KEY=VALUE",
+                           help="submitit parameters, e.g. slurm_partition=gpu timeout_min=600 gpus_per_node=1")
+            p.add_argument("--no-progress", action="store_true")
+        p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from benchmark.experiment import load_experiment, plan, run_grid, table
+    from benchmark.tables import render
+
+    exp = load_experiment(args.experiment)
+    work = f"{args.work_dir}/{exp.name}-{args.scale}"
+    runs = plan(exp, args.scale, work)
+    if args.experiment_command == "plan":
+        t = Table("run", "state", "folder", title=escape(f"{exp.name} at {args.scale} scale"))
+        for r in runs:
+            t.add_row(escape(r.name), r.state(), escape(str(r.folder)))
+        Console().print(t)
+        return 0
+    if args.experiment_command == "run":
+        slurm = dict(pair.split("=", 1) for pair in args.slurm)
+        states = run_grid(runs, args.root, args.executor, not args.no_progress, slurm)
+        for r in runs:
+            say(states[r.name], r.name, "green" if states[r.name] == "done" else "red")
+        if any(s != "done" for s in states.values()):
+            say("error:", "some runs failed (their failed.txt says why); they are not in the table", "red", stderr=True)
+            return 1
+    metrics = exp.table.get("metrics", ["miou"]) if exp.table.cols == "distortion" else [None]
+    for metric in metrics:
+        Console().print(render(table(exp, runs, metric), "rich"))
+    return 0
