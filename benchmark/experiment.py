@@ -29,6 +29,7 @@ from benchmark.errors import BenchError
 
 EXPERIMENT_DIR = Path(__file__).resolve().parent / "configs" / "experiments"
 SCALES = ("demo", "paper")
+DROP = "relative drop"  # 1 - worst distorted / clean, per row
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,11 @@ def load_experiment(name_or_path: str) -> Config:
         return Config.fromfile(str(path))
     except Exception as exc:
         raise BenchError(f"{path}: cannot read the experiment ({type(exc).__name__}: {exc})") from None
+
+
+def work_folder(work_dir: str | os.PathLike, exp: Config, scale: str) -> Path:
+    """Where `bench experiment` keeps the runs of `exp` at `scale` under `--work-dir`."""
+    return Path(work_dir) / f"{exp.name}-{scale}"
 
 
 def plan(exp: Config, scale: str, work: str | os.PathLike) -> list[Run]:
@@ -192,4 +198,25 @@ def table(exp: Config, runs: Sequence[Run], metric: str | None = None):
             label = f"{ref['row']} (reported by the paper)"
             grid.rows.append(label)
             grid.cells.update({(label, col): value for col, value in values.items()})
+    if by_distortion and "clean" in cols and len(cols) > 1:
+        distorted = [c for c in cols if c != "clean"]
+        grid.cols = [*cols, DROP]
+        for row in grid.rows:
+            clean = grid.cells.get((row, "clean"))
+            rest = [grid.cells.get((row, c)) for c in distorted]
+            if clean and all(v is not None for v in rest):
+                grid.cells[(row, DROP)] = 1 - min(rest) / clean
     return grid
+
+
+def robustness_plot(runs: Sequence[Run], metric: str, out: str | os.PathLike) -> Path:
+    """The metric against each distortion's strength, one curve per finished run."""
+    from benchmark.plots import plot_robustness
+    from benchmark.results import read_result
+
+    paths = [p for r in runs if r.state() == "done" for p in r.results()]
+    if not paths:
+        raise BenchError("no finished run to plot")
+    plot, _ = plot_robustness([read_result(p) for p in paths], metric, out, by="experiment_run",
+                              paths=[str(p) for p in paths])
+    return plot

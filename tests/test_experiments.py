@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from benchmark.cli.main import main
-from benchmark.experiment import load_experiment, packaged_experiments, plan, run_grid, table
+from benchmark.experiment import load_experiment, packaged_experiments, plan, run_grid, table, work_folder
 from learnable_diffseg import write_diffseg
 
 
@@ -38,7 +38,7 @@ def root(tmp_path_factory):
 @pytest.mark.slow
 def test_grid_skips_finished_runs_and_reruns_only_a_changed_one(root, tmp_path, capsys):
     exp = load_experiment(str(experiment_file(tmp_path)))
-    runs = plan(exp, "demo", tmp_path / "work")
+    runs = plan(exp, "demo", work_folder(tmp_path / "work", exp, "demo"))
     assert [r.state() for r in runs] == ["todo", "todo"]
     assert run_grid(runs, str(root), progress=False) == {"a": "done", "b": "done"}
     stamps = {r.name: (r.folder / "eval" / "results" / "clean.json").stat().st_mtime_ns for r in runs}
@@ -46,13 +46,20 @@ def test_grid_skips_finished_runs_and_reruns_only_a_changed_one(root, tmp_path, 
     assert run_grid(runs, str(root), progress=False) == {"a": "done", "b": "done"}
     assert {r.name: (r.folder / "eval" / "results" / "clean.json").stat().st_mtime_ns for r in runs} == stamps
     grid = table(exp, runs, "miou")
-    assert grid.rows == ["a", "b", "a (reported by the paper)"] and grid.cols == ["clean", "jpeg60"]
+    assert grid.rows == ["a", "b", "a (reported by the paper)"] and grid.cols == ["clean", "jpeg60", "relative drop"]
     assert grid.cells[("a (reported by the paper)", "clean")] == 0.9
+    clean, jpeg = grid.cells[("a", "clean")], grid.cells[("a", "jpeg60")]
+    if clean:
+        assert grid.cells[("a", "relative drop")] == pytest.approx(1 - jpeg / clean)
+    capsys.readouterr()
+    assert main(["experiment", "table", str(experiment_file(tmp_path)), "--scale", "demo", "--work-dir",
+                 str(tmp_path / "work"), "--plot", str(tmp_path / "robust.png")]) == 0
+    assert (tmp_path / "robust.png").stat().st_size > 1000 and "reported by the paper" in capsys.readouterr().out
     result = json.loads((runs[0].folder / "eval" / "results" / "clean.json").read_text())
     assert grid.cells[("a", "clean")] == result["metrics"]["miou"] and result["submission"]["experiment_run"] == "a"
     # a changed definition of one run gets a new folder; the other is untouched
     changed = load_experiment(str(experiment_file(tmp_path / "v2", a_iters=3)))
-    runs2 = plan(changed, "demo", tmp_path / "work")
+    runs2 = plan(changed, "demo", work_folder(tmp_path / "work", changed, "demo"))
     assert runs2[0].folder != runs[0].folder and runs2[1].folder == runs[1].folder
     assert [r.state() for r in runs2] == ["todo", "done"]
     capsys.readouterr()

@@ -28,16 +28,17 @@ def add_parser(sub) -> None:
             p.add_argument("--slurm", nargs="+", default=[], metavar="KEY=VALUE",
                            help="submitit parameters, e.g. slurm_partition=gpu timeout_min=600 gpus_per_node=1")
             p.add_argument("--no-progress", action="store_true")
+        if name == "table":
+            p.add_argument("--plot", metavar="PNG", help="also write the robustness plot (miou, else the first metric; a new file)")
         p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.experiment import load_experiment, plan, run_grid, table
+    from benchmark.experiment import load_experiment, plan, run_grid, table, work_folder
     from benchmark.tables import render
 
     exp = load_experiment(args.experiment)
-    work = f"{args.work_dir}/{exp.name}-{args.scale}"
-    runs = plan(exp, args.scale, work)
+    runs = plan(exp, args.scale, work_folder(args.work_dir, exp, args.scale))
     if args.experiment_command == "plan":
         t = Table("run", "state", "folder", title=escape(f"{exp.name} at {args.scale} scale"))
         for r in runs:
@@ -55,4 +56,9 @@ def run(args: argparse.Namespace) -> int:
     metrics = exp.table.get("metrics", ["miou"]) if exp.table.cols == "distortion" else [None]
     for metric in metrics:
         Console().print(render(table(exp, runs, metric), "rich"))
+    if getattr(args, "plot", None):
+        from benchmark.experiment import robustness_plot
+
+        shown = exp.table.get("metrics", ["miou"])
+        say("wrote", robustness_plot(runs, "miou" if "miou" in shown else shown[0], args.plot))
     return 0
