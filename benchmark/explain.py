@@ -34,7 +34,7 @@ def explain_images(checkpoint: str | os.PathLike, dataset, root: str | os.PathLi
     images of the split) and `explain.json` naming checkpoint, spec and method."""
     import torch
 
-    from benchmark.datasets.ids import id_path
+    from benchmark.datasets.ids import write_id_file
     from benchmark.datasets.spec import DatasetSpec
     from benchmark.outputs import new_folder
     from benchmark.predict import load_trained, model_outputs, resolve_checkpoint
@@ -60,10 +60,8 @@ def explain_images(checkpoint: str | os.PathLike, dataset, root: str | os.PathLi
                                                                      progress=False, indices=indices)):
         sample = adapter[index]
         prob = cv2.resize(prob, sample.image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-        path = id_path(out, image_id, ".png")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(path), overlay(sample.image, prob, sample.mask, score)[..., ::-1])
-        written.append(path)
+        ok, buf = cv2.imencode(".png", overlay(sample.image, prob, sample.mask, score)[..., ::-1])
+        written.append(write_id_file(out, image_id, ".png", buf.tobytes()))
     (out / "explain.json").write_text(json.dumps({"checkpoint": str(checkpoint), "dataset_spec": str(spec),
                                                   "split": adapter.split, "method": method if model.explanation else "model map",
                                                   "images": [str(p.relative_to(out)) for p in written]}, indent=1) + "\n")

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from benchmark import __version__
-from benchmark.datasets.ids import id_path
+from benchmark.datasets.ids import write_id_file
 from benchmark.datasets.spec import DatasetSpec
 from benchmark.errors import BenchError, DataError
 from benchmark.outputs import new_folder
@@ -48,16 +48,11 @@ def _export_chunk(records: Sequence) -> list[str]:
             continue
         image = apply_distortion(w["distortion"], sample.image, image_seed(sample.image_id, w["seed"]))
         ok, buf = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
-        _write(id_path(out / "images", sample.image_id, ".png"), buf.tobytes())
+        write_id_file(out / "images", sample.image_id, ".png", buf.tobytes())
         if w["task"]:
             mask = gt_as_prediction(sample.mask, w["task"], len(adapter.generators))
-            _write(id_path(out / "masks", sample.image_id, ".png"), encode_mask_png(mask))
+            write_id_file(out / "masks", sample.image_id, ".png", encode_mask_png(mask))
     return problems
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)  # ids with '/' make subfolders
-    path.write_bytes(data)
 
 
 def export_split(dataset: str | DatasetSpec, root: str | os.PathLike, split: str, out: str | os.PathLike,

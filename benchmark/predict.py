@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from mmengine.config import Config
-from torch.utils.data import DataLoader, Dataset
-
 from mmengine.logging import print_log
+from torch.utils.data import DataLoader, Dataset
 
 from benchmark.errors import BenchError
 

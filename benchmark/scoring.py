@@ -80,7 +80,8 @@ def _init_worker(adapter, preds, policy, lut) -> None:
 
 
 def _score_chunk(items: Sequence[tuple[str, Any]]) -> tuple[Any, list[str], list[tuple[str, str]]]:
-    """Score one chunk: an Evaluator state (localization) or (id, label, score, localized) rows (detection)."""
+    """Score one chunk: an Evaluator state (localization) or per-image rows (detection: id, label,
+    score, localized, edited area, meta)."""
     w = _WORKER
     adapter, preds, policy = w["adapter"], w["preds"], w["policy"]
     detection = preds.task == "detection"
@@ -141,7 +142,7 @@ def score_predictions(pred_path: str | os.PathLike, dataset: str | DatasetSpec, 
     items = [(r.image_id, r) for r in adapter.records if present is None or r.image_id in present]
     detection = preds.task == "detection"
     total = None if detection else make_evaluator(preds.task, adapter.generators, policy)
-    rows: list[tuple[str, int, float, int]] = []
+    rows: list[tuple] = []
     problems: list[str] = []
     digests: list[tuple[str, str]] = []
     for payload, chunk_problems, chunk_digests in run_chunks(_score_chunk, items, workers, _init_worker, init,

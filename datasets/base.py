@@ -55,7 +55,7 @@ def numbers(value: Any) -> list[float]:
 
 class BaseAdapter:
     """Subclasses set `name`, declare their keyword `options` (name -> parser) and implement
-    `find_splits`, `index` and `load` (and `load_target` where the target can be read without
+    `splits`, `index` and `load` (and `load_target` where the target can be read without
     decoding the image).
 
     Splits are always named `train`, `val`, `test` (`SPLIT_ALIASES` are accepted too); a split the
@@ -82,7 +82,7 @@ class BaseAdapter:
             raise DataError(str(self.root), f"no {self.name} data here (expected {self.layout})")
         if self.split not in found:
             raise DataError(str(self.root), f"no split '{split}' in this {self.name} data (splits found: "
-                                            f"{', '.join(found) or 'none'}; 'valid' and 'validation' mean 'val')")
+                                            f"{', '.join(found)}; 'valid' and 'validation' mean 'val')")
         self.warnings = []
         self.generators: list[str] = list(generators) if generators else self.find_generators()
         records, self.problems = self.index()

@@ -41,15 +41,16 @@ def check_id(image_id: object) -> str:
 def id_path(folder: str | Path, image_id: str, suffix: str) -> Path:
     """`folder/{id}{suffix}`. The grammar already keeps it below `folder`; resolving it as well
     catches a link planted inside the folder."""
-    path = Path(folder, *check_id(image_id).split("/")).with_name(image_id.rsplit("/", 1)[-1] + suffix)
+    path = Path(folder, check_id(image_id) + suffix)
     if not path.resolve().is_relative_to(Path(folder).resolve()):
         raise BenchError(f"{path}: resolves outside {folder} (a link inside the output folder?)")
     return path
 
 
-def id_of_member(name: str, prefix: str, suffix: str) -> str | None:
-    """The id of an archive member `prefix{id}{suffix}`, or None when the name is not of that form."""
-    if not (name.startswith(prefix) and name.lower().endswith(suffix.lower())):
-        return None
-    image_id = name[len(prefix): len(name) - len(suffix)]
-    return image_id if id_problem(image_id) is None else None
+def write_id_file(folder: str | Path, image_id: str, suffix: str, data: bytes) -> Path:
+    """Write `folder/{id}{suffix}` (ids with '/' make subfolders) and return its path."""
+    path = id_path(folder, image_id, suffix)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+

@@ -37,6 +37,7 @@ from .tarshards import TarShardStore, is_shard
 SOURCES = ("ADE20K", "CelebAHQ", "CityScapes", "HumanParsing", "OpenImages", "SUN_RGBD")
 MODELS = ("StableDiffusion_v4", "StableDiffusion_v5", "StableDiffusion_XL", "Kandinsky_2_2", "OpenJourney")
 METHODS = ("inpainting", "prompt-based-editing")
+SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train, val, test shares of the hashed img_id
 NUMERIC = ("area_ratio", "post_edit_ratio", "ssim", "mse", "lpips_score", "dreamsim", "sen_sim",
            "cap2_img2", "img1_img2", "direct_sim", "brisque_score_orig", "brisque_score_perturb")
 REQUIRED = ("img_id", "dataset", "diffusion_model", "mask_id")
@@ -133,7 +134,7 @@ class SemiTruths(BaseAdapter):
                  sources: Sequence[str] | None = None, models: Sequence[str] | None = None,
                  methods: Sequence[str] | None = None, regions: Sequence[str] | None = None,
                  pass_qc: bool | None = None, reals: bool = True,
-                 split_fractions: Sequence[float] = (0.8, 0.1, 0.1)):
+                 split_fractions: Sequence[float] = SPLIT_FRACTIONS):
         if preset is not None and preset not in PRESETS:
             raise BenchError(f"unknown Semi-Truths preset '{preset}' (known: {', '.join(PRESETS)})")
         chosen = dict(PRESETS.get(preset, {}))

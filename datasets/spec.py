@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from benchmark.errors import BenchError
+from benchmark.options import key_values
 
 SPEC_RE = re.compile(r"^(?P<name>[A-Za-z0-9_-]+)(?:\[(?P<options>.*)\])?$")
 
@@ -30,8 +31,8 @@ class DatasetSpec:
             m = SPEC_RE.match(str(dataset).strip())
             if m is None:
                 raise BenchError(f"dataset spec '{dataset}': expected NAME or NAME[key=value;...]")
-            name, given = m["name"], _pairs(m["options"].split(";") if m["options"] else [])
-        given.update(options if isinstance(options, Mapping) else _pairs(options))
+            name, given = m["name"], key_values(m["options"].split(";") if m["options"] else [], "dataset option")
+        given.update(options if isinstance(options, Mapping) else key_values(options, "dataset option"))
         return cls(name, tuple(sorted(cls.adapter_class_of(name).parse_options(given).items())))
 
     @staticmethod
@@ -55,16 +56,6 @@ class DatasetSpec:
         if not self.options:
             return self.name
         return f"{self.name}[{';'.join(f'{k}={_text(v)}' for k, v in self.options)}]"
-
-
-def _pairs(pairs: Sequence[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = str(pair).partition("=")
-        if not sep or not key.strip():
-            raise BenchError(f"dataset option '{pair}': expected KEY=VALUE")
-        out[key.strip()] = value.strip()
-    return out
 
 
 def _text(value: Any) -> str:

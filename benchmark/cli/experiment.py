@@ -46,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
         Console().print(t)
         return 0
     if args.experiment_command == "run":
-        slurm = dict(pair.split("=", 1) for pair in args.slurm)
+        from benchmark.options import key_values
+
+        slurm = {k: int(v) if v.isdigit() else v for k, v in key_values(args.slurm, "--slurm").items()}
         states = run_grid(runs, args.root, args.executor, not args.no_progress, slurm)
         for r in runs:
             say(states[r.name], r.name, "green" if states[r.name] == "done" else "red")

@@ -68,12 +68,12 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from benchmark.cli.score import parse_options
+    from benchmark.options import key_values
     from benchmark.evaluate import evaluate, parse_sweep
     from benchmark.metrics.policy import Policy
 
     report = evaluate(args.checkpoint, dataset_spec(args), args.root, args.split, args.out, parse_sweep(args.distortion),
-                      Policy.from_options(parse_options(args.policy)), batch_size=args.batch_size,
+                      Policy.from_options(key_values(args.policy, "--policy")), batch_size=args.batch_size,
                       workers=args.workers, device=args.device, progress=not args.quiet, explain=args.explain,
                       breakdown_keys=args.breakdown, audit_format=args.audit_format)
     Console().print(report["table"])

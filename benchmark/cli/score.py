@@ -8,8 +8,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich_argparse import RichHelpFormatter
 
-from benchmark.errors import BenchError
-
 from .console import say
 from .dataset_args import SPLIT_HELP, add_dataset_args, dataset_spec
 
@@ -34,18 +32,9 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def parse_options(pairs: list[str]) -> dict[str, str]:
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise BenchError(f"--policy '{pair}': expected KEY=VALUE")
-        options[key.strip()] = value
-    return options
-
-
 def run(args: argparse.Namespace) -> int:
     from benchmark.metrics.policy import Policy
+    from benchmark.options import key_values
     from benchmark.outputs import new_file
     from benchmark.results import write_result
     from benchmark.scoring import score_predictions
@@ -53,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     for path in (args.out, args.per_image):
         if path:  # checked before scoring, so that no work is lost on a taken path
             new_file(path)
-    policy = Policy.from_options(parse_options(args.policy))
+    policy = Policy.from_options(key_values(args.policy, "--policy"))
     result = score_predictions(args.predictions, dataset_spec(args), args.root, args.split, policy,
                                distortion=args.distortion, workers=args.workers, breakdown_keys=args.breakdown,
                                per_image_csv=args.per_image, progress=not args.quiet)

@@ -44,23 +44,22 @@ def boundary_counts(gt_mask: np.ndarray, pred_mask: np.ndarray, theta: float,
     treats void pixels. `match` 'strict': matched when the Euclidean distance to the other
     boundary is < theta; 'ceil': <= ceil(theta), DAVIS's dilation by a disk of that radius.
     """
-    if boundary == "davis":
-        return _davis_counts(gt_mask, pred_mask, theta, ignore, match)
     if match == "ceil":
         theta = math.ceil(theta) + 0.5  # distances are square roots of integers: none lies in (r, r + 0.5)
+    if boundary == "davis":
+        return _davis_counts(gt_mask, pred_mask, theta, ignore)
     return _inner_counts(gt_mask, pred_mask, theta, ignore)
 
 
-def _davis_counts(gt_mask, pred_mask, theta, ignore, match) -> tuple[int, int, int, int]:
+def _davis_counts(gt_mask, pred_mask, theta, ignore) -> tuple[int, int, int, int]:
     keep = None if ignore is None else ~ignore
     bg = davis_boundary_map(gt_mask if keep is None else gt_mask & keep)
     bp = davis_boundary_map(pred_mask if keep is None else pred_mask & keep)
     n_bg, n_bp = int(np.count_nonzero(bg)), int(np.count_nonzero(bp))
     if n_bg == 0 or n_bp == 0:
         return 0, n_bp, 0, n_bg
-    radius = math.ceil(theta) + 0.5 if match == "ceil" else theta
-    return (int(np.count_nonzero(bp & (_distance_to(bg) < radius))), n_bp,
-            int(np.count_nonzero(bg & (_distance_to(bp) < radius))), n_bg)
+    return (int(np.count_nonzero(bp & (_distance_to(bg) < theta))), n_bp,
+            int(np.count_nonzero(bg & (_distance_to(bp) < theta))), n_bg)
 
 
 def _inner_counts(gt_mask, pred_mask, theta, ignore) -> tuple[int, int, int, int]:

@@ -6,10 +6,14 @@ import numpy as np
 from .ranking import average_precision, roc_auc
 
 
+def decide(values, threshold: float, compare: str = ">"):
+    """Values called edited: above the threshold, or also at it with '>='."""
+    return values >= threshold if compare == ">=" else values > threshold
+
+
 def image_accuracy(scores: np.ndarray, labels: np.ndarray, threshold: float = 0.5, compare: str = ">") -> float:
     scores, labels = np.asarray(scores, np.float64), np.asarray(labels).astype(bool)
-    decided = scores >= threshold if compare == ">=" else scores > threshold
-    return float(np.mean(decided == labels)) if scores.size else float("nan")
+    return float(np.mean(decide(scores, threshold, compare) == labels)) if scores.size else float("nan")
 
 
 def detection_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float = 0.5,

@@ -7,6 +7,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..errors import BenchError
+from .detection import decide
 from .image_score import parse_image_score_rule
 
 REDUCTIONS = ("global", "per_image")
@@ -77,10 +78,10 @@ class Policy:
 
     def decide_pixels(self, prob):
         """Pixels called edited: probability above (or at, with '>=') the pixel threshold."""
-        return prob >= self.pixel_threshold if self.pixel_compare == ">=" else prob > self.pixel_threshold
+        return decide(prob, self.pixel_threshold, self.pixel_compare)
 
     def decide_images(self, scores):
-        return scores >= self.image_threshold if self.image_compare == ">=" else scores > self.image_threshold
+        return decide(scores, self.image_threshold, self.image_compare)
 
     def fields(self) -> dict:
         """The rule fields as plain values (for evaluator states)."""

@@ -29,7 +29,7 @@ from scipy import ndimage
 
 from benchmark.registry import DEMOS, EDITORS
 
-from ...semitruths import MODELS, split_of
+from ...semitruths import MODELS, SPLIT_FRACTIONS, split_of
 from ...tarshards import write_shard
 from ..compose import MIN_CHANGE, make_scene, parallel_map
 from ..files import MASK_KINDS, encode_jpeg, encode_mask, encode_png, write_csv
@@ -53,7 +53,6 @@ BLEED = 2               # pixels an edit spills beyond its mask
 CHANGED = 10            # grey levels above which a pixel counts as changed (post_edit_ratio)
 MAGNITUDES = ((20.0, "small"), (40.0, "medium"), (np.inf, "large"))  # mean change inside the mask
 QC_MIN_SSIM = 0.5
-SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # the adapter's default split
 SPLIT_CYCLE = ("train", "val", "test", "train", "train", "train", "train", "train", "train", "val")
 
 
