@@ -67,7 +67,9 @@ class BaseAdapter:
     name: ClassVar[str] = ""
     default_generators: ClassVar[tuple[str, ...]] = ()
     layout: ClassVar[str] = ""  # what the root should hold, for the message when it holds nothing
-    options: ClassVar[dict[str, Callable[[Any], Any]]] = {"generators": names}
+    # `generators` renames the generator map; `editors` keeps the images edited by these only
+    # (`editors.py`, applied by `DatasetSpec.build`).
+    options: ClassVar[dict[str, Callable[[Any], Any]]] = {"generators": names, "editors": names}
     # Notes for `bench data check` that are not errors (e.g. files no metadata row refers to).
     warnings: list[str]
 

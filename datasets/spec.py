@@ -47,7 +47,14 @@ class DatasetSpec:
 
     def build(self, root: str | os.PathLike, split: str, strict: bool = True):
         """The adapter of this spec over `split` of the data at `root`."""
-        return self.adapter_class(root, split=split, strict=strict, **dict(self.options))
+        options = dict(self.options)
+        editors = options.pop("editors", None)  # a selection every adapter shares, applied once built
+        adapter = self.adapter_class(root, split=split, strict=strict, **options)
+        if editors:
+            from .editors import keep_editors
+
+            keep_editors(adapter, editors)
+        return adapter
 
     def splits(self, root: str | os.PathLike) -> list[str]:
         return self.adapter_class.splits(root)

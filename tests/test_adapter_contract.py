@@ -32,7 +32,7 @@ def test_every_adapter_has_a_demo_and_a_contract_case():
 def test_declared_options_are_the_constructor_keywords(name):
     cls = DATASETS.get(name)
     params = inspect.signature(cls.__init__).parameters
-    keywords = {k for k, p in params.items() if p.kind is p.KEYWORD_ONLY} | {"generators"}
+    keywords = {k for k, p in params.items() if p.kind is p.KEYWORD_ONLY} | {"generators", "editors"}
     assert set(cls.options) == keywords
     with pytest.raises(BenchError, match=f"{name} has no option 'colour' .options: "):
         DatasetSpec.of(name, ["colour=red"])
@@ -69,6 +69,22 @@ def test_targets_ids_and_splits(text, demo_roots):
             assert spec.build(root, alias).split == canonical
     with pytest.raises(DataError, match=f"no split 'nonsense' in this {spec.name} data .splits found: {', '.join(found)}"):
         spec.build(root, "nonsense")
+
+
+@pytest.mark.parametrize("text", SPECS)
+def test_editors_option_keeps_unedited_images_and_those_edited_only_by_the_named(text, demo_roots):
+    spec = DatasetSpec.of(text)
+    root = demo_roots[spec.name]
+    split = next(s for s in spec.splits(root) if len(spec.build(root, s)))
+    full = spec.build(root, split)
+    kept = set(next(t.generators for t in full.targets() if len(t.generators) == 1))  # one editor's images
+    chosen = [full.generators[g - 1].upper() for g in kept]  # names match case-insensitively
+    narrowed = DatasetSpec.of(spec, {"editors": ",".join(chosen)}).build(root, split)
+    want = [t.image_id for t in full.targets() if set(t.generators) <= kept]
+    assert narrowed.ids == want and narrowed.generators == full.generators
+    assert any(t.label == 1 for t in narrowed.targets()) and len(narrowed) <= len(full)
+    with pytest.raises(BenchError, match="option editors: unknown generator 'nobody'"):
+        DatasetSpec.of(spec, {"editors": "nobody"}).build(root, split)
 
 
 def _oracle_scores(adapter, path):

@@ -2,14 +2,12 @@
 was made by a training editor; images containing any held-out editor are dropped."""
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 from typing import Sequence
 
 from benchmark.datasets.base import BaseAdapter
 from benchmark.errors import BenchError
-from benchmark.progress import track
+from benchmark.datasets.editors import generator_index
 
 
 def resolve_generators(known: Sequence[str], train: Sequence[str] | None = None,
@@ -40,26 +38,6 @@ def resolve_generators(known: Sequence[str], train: Sequence[str] | None = None,
     if not train_names:
         raise BenchError("no generator left for training")
     return [g for g in known if g in train_names], [g for g in known if g in hold_names]
-
-
-def generator_index(adapter: BaseAdapter, cache: str | os.PathLike | None = None,
-                    progress: bool = True) -> dict[str, list[int]]:
-    """image_id -> generator ids of its target (the dataset's truth: for an image without a usable
-    mask, the generator that made it); cached as JSON because it reads every mask."""
-    cache = Path(cache) if cache else None
-    if cache and cache.is_file():
-        index = json.loads(cache.read_text())
-        if set(index) == set(adapter.ids):
-            return index
-    index = {t.image_id: list(t.generators)
-             for t in track(adapter.targets(), f"indexing editors of {adapter.split}", total=len(adapter),
-                            enabled=progress)}
-    if cache:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # ranks may write at once: rename is atomic
-        tmp.write_text(json.dumps(index))
-        tmp.replace(cache)
-    return index
 
 
 def kept_indices(adapter: BaseAdapter, holdout: Sequence[str], cache: str | os.PathLike | None = None,
