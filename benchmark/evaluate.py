@@ -27,7 +27,7 @@ def parse_sweep(text: str | None) -> list[str]:
 def evaluate(checkpoint: str | os.PathLike, dataset, root: str | os.PathLike, split: str,
              out_dir: str | os.PathLike, distortions: Sequence[str], policy=None, batch_size: int = 8,
              workers: int = 0, device: str | None = None, progress: bool = True, explain: str | None = None,
-             breakdown_keys: Sequence[str] = (), audit_format: bool = False) -> dict:
+             breakdown_keys: Sequence[str] = (), audit_format: bool = False, experiment_run: str | None = None) -> dict:
     """Predict and score `split` of the dataset spec `dataset` under each distortion. With
     `audit_format`, every result also reports how well the file encoding alone (format, JPEG
     quality) separates the split's real and edited images, beside what the model reaches. Returns
@@ -49,7 +49,7 @@ def evaluate(checkpoint: str | os.PathLike, dataset, root: str | os.PathLike, sp
     for distortion in distortions:
         preds = predict_split(checkpoint, spec, root, split, out / "predictions" / f"{distortion}.zip",
                               distortion=distortion, batch_size=batch_size, workers=workers, device=device,
-                              progress=progress, explain=explain)
+                              progress=progress, explain=explain, experiment_run=experiment_run)
         result = score_predictions(preds, spec, root, split, policy, workers=1, progress=progress,
                                    breakdown_keys=breakdown_keys)
         if audit is not None:

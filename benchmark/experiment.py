@@ -1,18 +1,23 @@
 """Experiments: a grid of trainings and their evaluations declared in one mmengine-style file,
 run resumably, and its table rendered from the result files beside the paper's numbers.
 
-Each run's folder is named by a hash of what defines it (the training's config and overrides at
-the chosen scale, dataset spec, editor selection, evaluation, toolkit version): a finished run is
-skipped, an interrupted one resumes from its last checkpoint, and a changed definition gets a new
-folder. A run that failed is reported and never counted in a table.
+A training's folder is named by a hash of what defines it (config and overrides at the chosen
+scale, dataset spec, editor selection, toolkit version), so experiments that declare the same
+training share it (Table 2 is Table 3's clean column); an evaluation's folder adds what is
+scored (dataset, split, distortions, policy). A finished run is skipped, an interrupted training
+resumes from its last checkpoint, a changed definition gets a new folder, and a run that failed
+is reported and never counted in a table.
 
-    {work}/runs/{name}-{key}/run.json      its definition
-                             train/        bench train's work dir
-                             eval/         bench eval's output (results/{distortion}.json)
-                             failed.txt    the error of a failed attempt
+    {work_dir}/trainings/{config}-{task}-{key}/ bench train's work dir (+ `done` when finished)
+    {work_dir}/{experiment}-{scale}/runs/{name}-{key}/
+                             run.json           its definition
+                             eval/              bench eval's output (results/{distortion}.json)
+                             failed.txt         the error of a failed attempt
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -20,7 +25,7 @@ import shutil
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from mmengine.config import Config
 
@@ -30,6 +35,7 @@ from benchmark.errors import BenchError
 EXPERIMENT_DIR = Path(__file__).resolve().parent / "configs" / "experiments"
 SCALES = ("demo", "paper")
 DROP = "relative drop"  # 1 - worst distorted / clean, per row
+HELD_OUT = "held-out"  # evaluation.editors: score on the run's held-out editors only
 
 
 @dataclass(frozen=True)
@@ -37,25 +43,41 @@ class Run:
     name: str
     definition: dict
     folder: Path
+    train_folder: Path
 
     @property
     def key(self) -> str:
         return self.folder.name.rsplit("-", 1)[-1]
 
+    @property
+    def trained(self) -> bool:
+        return (self.train_folder / "done").is_file()
+
     def state(self) -> str:
-        """done | failed | partial (a checkpoint to resume from) | todo"""
+        """done | failed | partial (a checkpoint to resume from) | trained (to evaluate) | todo"""
         results = self.folder / "eval" / "results"
         wanted = {f"{d}.json" for d in self.definition["evaluation"]["distortions"]}
         if results.is_dir() and wanted <= {p.name for p in results.iterdir()}:
             return "done"
         if (self.folder / "failed.txt").is_file():
             return "failed"
-        if (self.folder / "train" / "last_checkpoint").is_file():
+        if self.trained:
+            return "trained"
+        if (self.train_folder / "last_checkpoint").is_file():
             return "partial"
         return "todo"
 
     def results(self) -> list[Path]:
         return [self.folder / "eval" / "results" / f"{d}.json" for d in self.definition["evaluation"]["distortions"]]
+
+    @property
+    def datasets(self) -> list[str]:
+        """The dataset names this run reads: the training's, then the evaluation's."""
+        from benchmark.datasets.spec import DatasetSpec
+
+        names = [DatasetSpec.of(self.definition["training"]["dataset"]).name,
+                 DatasetSpec.of(self.definition["evaluation"]["dataset"]).name]
+        return list(dict.fromkeys(names))
 
 
 def packaged_experiments() -> list[str]:
@@ -75,31 +97,92 @@ def load_experiment(name_or_path: str) -> Config:
         raise BenchError(f"{path}: cannot read the experiment ({type(exc).__name__}: {exc})") from None
 
 
-def work_folder(work_dir: str | os.PathLike, exp: Config, scale: str) -> Path:
-    """Where `bench experiment` keeps the runs of `exp` at `scale` under `--work-dir`."""
-    return Path(work_dir) / f"{exp.name}-{scale}"
+def _key(definition: Mapping) -> str:
+    return hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def plan(exp: Config, scale: str, work: str | os.PathLike) -> list[Run]:
-    """The runs of `exp` at `scale`, each with its content-addressed folder under `work`."""
+def _applying(cfg_options: Mapping[str, Any], config: str | None, baseline: str | None) -> dict:
+    """The command-line `cfg_options` a training's config has (e.g. model.clip_weights only for
+    univfd), checked as `bench train --cfg-options` checks them."""
+    from benchmark.training.config import check_options, load_config
+
+    cfg = load_config(config, baseline)
+    out = {}
+    for key, value in cfg_options.items():
+        with contextlib.suppress(BenchError):
+            check_options(cfg, {key: value})
+            out[key] = value
+    return out
+
+
+def plan(exp: Config, scale: str, work_dir: str | os.PathLike, cfg_options: Mapping[str, Any] | None = None) -> list[Run]:
+    """The runs of `exp` at `scale` under `work_dir`. `cfg_options` (the command line's) go to
+    every training whose config has the key, and into its definition."""
     if scale not in SCALES:
         raise BenchError(f"scale '{scale}' (known: {', '.join(SCALES)})")
+    names = [t["name"] for t in exp.trainings]
+    if len(set(names)) != len(names):
+        raise BenchError(f"{exp.name}: training names repeat ({', '.join(names)})")
     overrides = dict(exp.get("scales", {}).get(scale, {}))
+    given, used = dict(cfg_options or {}), set()
     runs = []
     for training in exp.trainings:
         common, own = dict(overrides.get("all", {})), dict(overrides.get(training["name"], {}))
-        options = {**common.pop("cfg_options", {}), **own.pop("cfg_options", {})}
-        definition = {"experiment": exp.name, "training": dict(training), "scale": scale,
-                      "overrides": {**common, **own, "cfg_options": options},
-                      "dataset": exp.dataset, "evaluation": dict(exp.evaluation), "bench": __version__}
-        key = hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest()[:12]
-        runs.append(Run(training["name"], definition, Path(work) / "runs" / f"{training['name']}-{key}"))
+        o = {**common, **own, "cfg_options": {**common.pop("cfg_options", {}), **own.pop("cfg_options", {})}}
+        extra = _applying(given, o.get("config", training.get("config")), training.get("baseline")) if given else {}
+        used |= set(extra)
+        o["cfg_options"].update(extra)
+        spec = {k: v for k, v in training.items() if k != "name"}
+        train_def = {"training": spec, "overrides": o, "dataset": exp.dataset, "bench": __version__}
+        holdout = o.get("holdout_generators", training.get("holdout_generators")) or []
+        ev = {"dataset": exp.dataset, **dict(exp.evaluation)}
+        if ev.get("editors") == HELD_OUT:  # the run's own held-out editors; none held out: all of them
+            ev["editors"] = list(holdout)
+        train_key = _key(train_def)
+        definition = {"experiment": exp.name, "name": training["name"], "scale": scale,
+                      "training": {**train_def, "key": train_key}, "evaluation": ev}
+        runs.append(Run(training["name"], definition,
+                        Path(work_dir) / f"{exp.name}-{scale}" / "runs" / f"{training['name']}-{_key(definition)}",
+                        Path(work_dir) / "trainings" / f"{_training_label(training, o)}-{train_key}"))
+    if set(given) - used:
+        raise BenchError(f"--cfg-options {sorted(set(given) - used)[0]}: no training of {exp.name} has it")
     return runs
 
 
-def run_one(run: Run, root: str, progress: bool = False) -> str:
-    """Train (or resume) and evaluate one run; returns its final state. Errors are kept in
-    `failed.txt` (and re-raised as one line), so the run is reported and never tabled."""
+def _training_label(training: Mapping, overrides: Mapping) -> str:
+    """A readable prefix of a training's folder (the hash alone identifies it, whatever the run's name)."""
+    config = Path(str(overrides.get("config", training.get("config") or training.get("baseline")))).stem
+    return f"{config}-{training.get('task', 'binary')}"
+
+
+def eval_spec(run: Run):
+    """The dataset spec a run is scored on (its editor selection included)."""
+    from benchmark.datasets.spec import DatasetSpec
+
+    ev = run.definition["evaluation"]
+    return DatasetSpec.of(ev["dataset"], {"editors": ev["editors"]} if ev.get("editors") else {})
+
+
+def check_roots(runs: Sequence[Run], roots: Mapping[str, str]) -> None:
+    """Every dataset the runs read has a root, before any work starts."""
+    missing = sorted({name for r in runs for name in r.datasets if name not in roots})
+    if missing:
+        raise BenchError(f"no --root for {', '.join(missing)}: give --root {missing[0]}=PATH")
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """One process at a time trains in a shared training folder (two grids may share it); the
+    lock goes with the process, so a killed one never leaves it held."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def run_one(run: Run, roots: Mapping[str, str], progress: bool = False) -> str:
+    """Train (or resume, or reuse) and evaluate one run; returns its final state. Errors are kept
+    in `failed.txt` (and re-raised as one line), so the run is reported and never tabled."""
     from benchmark.datasets.spec import DatasetSpec
     from benchmark.evaluate import evaluate
     from benchmark.metrics.policy import Policy
@@ -111,24 +194,26 @@ def run_one(run: Run, root: str, progress: bool = False) -> str:
     run.folder.mkdir(parents=True, exist_ok=True)
     (run.folder / "failed.txt").unlink(missing_ok=True)
     (run.folder / "run.json").write_text(json.dumps(run.definition, indent=1, default=str) + "\n")
-    t, o, ev = run.definition["training"], run.definition["overrides"], run.definition["evaluation"]
+    tr, ev = run.definition["training"], run.definition["evaluation"]
+    t, o = tr["training"], tr["overrides"]
     try:
-        spec = DatasetSpec.of(run.definition["dataset"])
-        train_dir = run.folder / "train"
-        if not (train_dir / "done").is_file():
-            cfg = load_config(o.get("config", t.get("config")), t.get("baseline"), dict(o.get("cfg_options", {})),
-                              max_iters=o.get("max_iters"), batch_size=o.get("batch_size"), size=o.get("size"))
-            train(cfg, spec, root, t.get("task", "binary"), str(train_dir),
-                  resume=(train_dir / "last_checkpoint").is_file(),
-                  holdout_generators=o.get("holdout_generators", t.get("holdout_generators")),
-                  progress=progress, experiment_run=run.name)
-            (train_dir / "done").write_text("")
+        spec = DatasetSpec.of(tr["dataset"])
+        with _locked(run.train_folder):
+            if not run.trained:
+                cfg = load_config(o.get("config", t.get("config")), t.get("baseline"), dict(o.get("cfg_options", {})),
+                                  max_iters=o.get("max_iters"), batch_size=o.get("batch_size"), size=o.get("size"))
+                train(cfg, spec, roots[spec.name], t.get("task", "binary"), str(run.train_folder),
+                      resume=(run.train_folder / "last_checkpoint").is_file(),
+                      holdout_generators=o.get("holdout_generators", t.get("holdout_generators")),
+                      progress=progress)
+                (run.train_folder / "done").write_text("")
+        scored = eval_spec(run)
         partial = run.folder / "eval.partial"
         shutil.rmtree(partial, ignore_errors=True)  # the toolkit's own half-written output
-        evaluate(train_dir, spec, root, ev.get("split", "val"), partial, list(ev["distortions"]),
+        evaluate(run.train_folder, scored, roots[scored.name], ev.get("split", "val"), partial, list(ev["distortions"]),
                  Policy.from_options({k: str(v) for k, v in ev.get("policy", {}).items()}),
                  batch_size=ev.get("batch_size", 8), progress=progress, breakdown_keys=ev.get("breakdown", ()),
-                 explain=ev.get("explain"), audit_format=bool(ev.get("audit_format")))
+                 explain=ev.get("explain"), audit_format=bool(ev.get("audit_format")), experiment_run=run.name)
         partial.rename(run.folder / "eval")
     except Exception as exc:
         (run.folder / "failed.txt").write_text("".join(traceback.format_exception(exc)))
@@ -136,31 +221,31 @@ def run_one(run: Run, root: str, progress: bool = False) -> str:
     return run.state()
 
 
-def run_grid(runs: Sequence[Run], root: str, executor: str = "local", progress: bool = True,
+def run_grid(runs: Sequence[Run], roots: Mapping[str, str], executor: str = "local", progress: bool = True,
              slurm: dict[str, Any] | None = None) -> dict[str, str]:
     """Run every run not done yet: one after the other in this process (`local`), or as jobs of
     submitit (`slurm`, or `submitit-local` to try the same path on this machine). Returns each
     run's final state; a failure does not stop the others."""
+    check_roots(runs, roots)
     todo = [r for r in runs if r.state() != "done"]
     states = {r.name: "done" for r in runs if r not in todo}
     if executor == "local":
         for r in todo:
             try:
-                states[r.name] = run_one(r, root, progress)
+                states[r.name] = run_one(r, roots, progress)
             except BenchError:
                 states[r.name] = "failed"
         return states
-    import submitit
-
-    if not todo:
-        return states
-    folder = todo[0].folder.parent.parent / "submitit"
-    cluster = "local" if executor == "submitit-local" else "slurm" if executor == "slurm" else None
+    cluster = {"submitit-local": "local", "slurm": "slurm"}.get(executor)
     if cluster is None:
         raise BenchError(f"executor '{executor}' (known: local, slurm, submitit-local)")
-    ex = submitit.AutoExecutor(folder=folder, cluster=cluster)
+    if not todo:
+        return states
+    import submitit
+
+    ex = submitit.AutoExecutor(folder=todo[0].folder.parent.parent / "submitit", cluster=cluster)
     ex.update_parameters(**(slurm or {}))
-    jobs = [(r, ex.submit(run_one, r, root, False)) for r in todo]
+    jobs = [(r, ex.submit(run_one, r, dict(roots), False)) for r in todo]
     for r, job in jobs:
         try:
             states[r.name] = job.result()
@@ -220,3 +305,77 @@ def robustness_plot(runs: Sequence[Run], metric: str, out: str | os.PathLike) ->
     plot, _ = plot_robustness([read_result(p) for p in paths], metric, out, by="experiment_run",
                               paths=[str(p) for p in paths])
     return plot
+
+
+def table_metrics(exp: Config) -> list[str | None]:
+    """One table per metric when columns are distortions; one table of metrics otherwise."""
+    return list(exp.table.get("metrics", ["miou"])) if exp.table.cols == "distortion" else [None]
+
+
+def report(exp: Config, runs: Sequence[Run], scale: str, out: str | os.PathLike) -> Path:
+    """One markdown page (`index.md` in the new folder `out`) with the experiment's tables beside
+    the paper's numbers, its plots (robustness curves, generator confusion, IoU by edited area)
+    and the provenance of every number: the result file and its SHA-256, dataset spec, split and
+    split hash, policy, checkpoint and how it was selected."""
+    from benchmark.outputs import new_folder
+    from benchmark.plots import plot_area_bins, plot_confusion
+    from benchmark.results import read_result
+    from benchmark.tables import render
+
+    out = new_folder(out)
+    done = [r for r in runs if r.state() == "done"]
+    lines = [f"# {exp.name} ({scale} scale)", ""]
+    if exp.get("description"):
+        lines += [exp.description, ""]
+    lines += ["## Runs", "", "| run | state | trained by | scored on |", "|---|---|---|---|"]
+    for r in runs:
+        state = r.state()
+        if state == "failed":
+            error = (r.folder / "failed.txt").read_text().strip().splitlines()[-1]
+            state = f"failed: `{error}`"
+        lines.append(f"| {r.name} | {state} | `{r.train_folder}` | `{eval_spec(r)}` "
+                     f"{r.definition['evaluation'].get('split', 'val')} |")
+    lines += ["", "Failed and unfinished runs are not in the tables. Rows marked *reported by the paper* are "
+                  "the seed papers' numbers (`shared/spec/metrics.md`), not measured here.", "", "## Tables", ""]
+    for metric in table_metrics(exp):
+        if metric:
+            lines += [f"### {metric}", ""]
+        lines += [render(table(exp, runs, metric), "markdown"), ""]
+    figures = []
+    if done and exp.table.cols == "distortion" and len(exp.evaluation["distortions"]) > 1:
+        shown = exp.table.get("metrics", ["miou"])
+        figures.append(("Robustness", robustness_plot(runs, "miou" if "miou" in shown else shown[0],
+                                                      out / "robustness.png")))
+    for r in done:
+        result = read_result(r.results()[0])
+        if result["metrics"].get("generator_confusion"):
+            figures.append((f"{r.name}: generator confusion ({result['distortion']})",
+                            plot_confusion(result, out / f"confusion-{r.name}.png", str(r.results()[0]))))
+        bins = result.get("breakdowns", {}).get("area_bin", {})
+        metric = next((m for m in ("iou", "miou") if any(g.get(m) is not None for g in bins.values())), None)
+        if metric:
+            figures.append((f"{r.name}: {metric} by edited area ({result['distortion']})",
+                            plot_area_bins(result, metric, out / f"area-{r.name}.png", where=str(r.results()[0]))))
+    if figures:
+        lines += ["## Plots", ""] + [f"### {title}\n\n![{title}]({path.name})\n" for title, path in figures]
+    lines += ["## Provenance", "", "| run | distortion | result file | sha256 | dataset spec | split | split hash | "
+              "policy | checkpoint | selection | bench |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in done:
+        selection = _selection(r.train_folder)
+        for path in r.results():
+            result, digest = read_result(path), hashlib.sha256(path.read_bytes()).hexdigest()
+            sub, prov = result.get("submission", {}), result.get("provenance", {})
+            lines.append(f"| {r.name} | {result['distortion']} | `{path}` | `{digest[:16]}` | `{result['dataset_spec']}` | "
+                         f"{result['split']} | `{str(prov.get('split_manifest_hash'))[:16]}` | "
+                         f"{result['policy'].get('preset', 'custom')} | `{sub.get('checkpoint')}` | {selection} | "
+                         f"{prov.get('scorer_version')} |")
+    (out / "index.md").write_text("\n".join(lines) + "\n")
+    return out / "index.md"
+
+
+def _selection(train_folder: Path) -> str:
+    """How the training chose its checkpoint, from its run.json."""
+    try:
+        return json.loads((train_folder / "run.json").read_text()).get("selection", "")
+    except (OSError, ValueError):
+        return ""

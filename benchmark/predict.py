@@ -132,11 +132,12 @@ def model_outputs(model, cfg, adapter, distortion: str, seed: int = 0, batch_siz
 def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLike, split: str,
                   out: str | os.PathLike, distortion: str | None = None, seed: int = 0,
                   batch_size: int = 8, workers: int = 0, device: str | None = None,
-                  progress: bool = True, explain: str | None = None) -> Path:
+                  progress: bool = True, explain: str | None = None, experiment_run: str | None = None) -> Path:
     """Write predictions of `checkpoint` on `split` of the dataset spec `dataset` (distorted by
     `distortion`, seeded per image as `bench data export` does) to the folder or `.zip` `out`;
     return its path. `explain` ('gradcam') makes an image-level classifier write its explanation
-    maps, put back in full-image coordinates, so the scorer judges where it looks."""
+    maps, put back in full-image coordinates, so the scorer judges where it looks. `experiment_run`
+    names the run of an experiment grid in the manifest (and so in every result)."""
     from benchmark.datasets.spec import DatasetSpec
     from benchmark.distortions.base import canonical
     from benchmark.outputs import check_new_output
@@ -163,7 +164,7 @@ def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLik
              "holdout_generators": list(run.holdout_generators), "size": run.size,
              "score_rule": cfg.model.get("score_rule", "image logit"), "checkpoint": str(checkpoint),
              **({"explanation": explain} if explain else {}),
-             **({"experiment_run": run.experiment_run} if run.get("experiment_run") else {})}
+             **({"experiment_run": experiment_run} if experiment_run else {})}
     method = f"{cfg.model.type}" + (f"-{cfg.model.encoder}" if "encoder" in cfg.model else
                                     f"-{cfg.model.backbone}" if "backbone" in cfg.model else "")
     if not model.localizes:  # image scores only: the detection task

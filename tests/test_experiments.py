@@ -1,25 +1,28 @@
 """Experiment grids: content-addressed runs, skip and resume, a failed run reported and never
 tabled, the submitit local executor, and the table beside the paper's numbers."""
+import hashlib
 import json
 import textwrap
 
 import pytest
 
 from benchmark.cli.main import main
-from benchmark.experiment import load_experiment, packaged_experiments, plan, run_grid, table, work_folder
+from benchmark.errors import BenchError
+from benchmark.experiment import eval_spec, load_experiment, packaged_experiments, plan, report, run_grid, table
 from learnable_diffseg import write_diffseg
 
 
-def experiment_file(tmp_path, iters=2, bad_second=False, a_iters=None):
+def experiment_file(tmp_path, iters=2, bad_second=False, a_iters=None, evaluation=None, name="tiny"):
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "exp.py"
     second = "does_not_exist" if bad_second else "deeplabv3plus_r50_512"
+    evaluation = evaluation or 'dict(split="val", distortions=["clean", "jpeg60"], policy=dict(preset="diffseg"))'
     path.write_text(textwrap.dedent(f"""
-        name = "tiny"
+        name = "{name}"
         dataset = "diffseg"
         trainings = [dict(name="a", config="deeplabv3plus_r50_512", task="binary"),
                      dict(name="b", config="{second}", task="semantic")]
-        evaluation = dict(split="val", distortions=["clean", "jpeg60"], policy=dict(preset="diffseg"))
+        evaluation = {evaluation}
         scales = dict(demo=dict(all=dict(max_iters={iters}, batch_size=2, size=32,
                                          cfg_options={{"model.encoder": "resnet18", "data.num_workers": 0,
                                                        "data.val_batch_size": 4}}),
@@ -38,12 +41,14 @@ def root(tmp_path_factory):
 @pytest.mark.slow
 def test_grid_skips_finished_runs_and_reruns_only_a_changed_one(root, tmp_path, capsys):
     exp = load_experiment(str(experiment_file(tmp_path)))
-    runs = plan(exp, "demo", work_folder(tmp_path / "work", exp, "demo"))
+    runs = plan(exp, "demo", tmp_path / "work")
     assert [r.state() for r in runs] == ["todo", "todo"]
-    assert run_grid(runs, str(root), progress=False) == {"a": "done", "b": "done"}
+    with pytest.raises(BenchError, match="no --root for diffseg: give --root diffseg=PATH"):
+        run_grid(runs, {}, progress=False)
+    assert run_grid(runs, {"diffseg": str(root)}, progress=False) == {"a": "done", "b": "done"}
     stamps = {r.name: (r.folder / "eval" / "results" / "clean.json").stat().st_mtime_ns for r in runs}
     # nothing to do a second time; the table comes from the result files, the paper row beside them
-    assert run_grid(runs, str(root), progress=False) == {"a": "done", "b": "done"}
+    assert run_grid(runs, {"diffseg": str(root)}, progress=False) == {"a": "done", "b": "done"}
     assert {r.name: (r.folder / "eval" / "results" / "clean.json").stat().st_mtime_ns for r in runs} == stamps
     grid = table(exp, runs, "miou")
     assert grid.rows == ["a", "b", "a (reported by the paper)"] and grid.cols == ["clean", "jpeg60", "relative drop"]
@@ -59,12 +64,42 @@ def test_grid_skips_finished_runs_and_reruns_only_a_changed_one(root, tmp_path, 
     assert grid.cells[("a", "clean")] == result["metrics"]["miou"] and result["submission"]["experiment_run"] == "a"
     # a changed definition of one run gets a new folder; the other is untouched
     changed = load_experiment(str(experiment_file(tmp_path / "v2", a_iters=3)))
-    runs2 = plan(changed, "demo", work_folder(tmp_path / "work", changed, "demo"))
+    runs2 = plan(changed, "demo", tmp_path / "work")
     assert runs2[0].folder != runs[0].folder and runs2[1].folder == runs[1].folder
     assert [r.state() for r in runs2] == ["todo", "done"]
     capsys.readouterr()
     assert main(["experiment", "plan", str(experiment_file(tmp_path)), "--scale", "demo",
                  "--work-dir", str(tmp_path / "w2")]) == 0
+    # the report: tables beside the paper's row, the plots, and each number's result file by its hash
+    index = report(exp, runs, "demo", tmp_path / "report")
+    page = index.read_text()
+    assert "a (reported by the paper)" in page and "![Robustness](robustness.png)" in page
+    assert (tmp_path / "report" / "robustness.png").is_file() and (tmp_path / "report" / "confusion-b.png").is_file()
+    for r in runs:
+        for path in r.results():
+            assert f"`{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}`" in page
+    with pytest.raises(BenchError, match="exists"):
+        report(exp, runs, "demo", tmp_path / "report")
+
+
+@pytest.mark.slow
+def test_a_cross_dataset_experiment_reuses_the_trainings_and_scores_on_the_other_dataset(root, demo_roots, tmp_path):
+    exp = load_experiment(str(experiment_file(tmp_path)))
+    runs = plan(exp, "demo", tmp_path / "work")
+    assert run_grid(runs, {"diffseg": str(root)}, progress=False) == {"a": "done", "b": "done"}
+    trained = {p: p.stat().st_mtime_ns for r in runs for p in r.train_folder.glob("*.pth")}
+    cross = load_experiment(str(experiment_file(tmp_path / "x", name="cross", evaluation=(
+        'dict(dataset="cocoglide", split="test", distortions=["clean"], policy=dict(preset="dolos"))'))))
+    runs2 = plan(cross, "demo", tmp_path / "work")
+    assert [r.train_folder for r in runs2] == [r.train_folder for r in runs] and [r.state() for r in runs2] == ["trained"] * 2
+    with pytest.raises(BenchError, match="no --root for cocoglide: give --root cocoglide=PATH"):
+        run_grid(runs2, {"diffseg": str(root)}, progress=False)
+    states = run_grid(runs2, {"diffseg": str(root), "cocoglide": str(demo_roots["cocoglide"])}, progress=False)
+    assert {p: p.stat().st_mtime_ns for r in runs for p in r.train_folder.glob("*.pth")} == trained  # no training
+    # a binary localiser transfers; a semantic one has another generator map, and says so
+    assert states == {"a": "done", "b": "failed"} and "generator map" in (runs2[1].folder / "failed.txt").read_text()
+    result = json.loads(runs2[0].results()[0].read_text())
+    assert result["dataset_spec"] == "cocoglide" and result["split"] == "test" and result["policy"]["preset"] == "dolos"
 
 
 @pytest.mark.slow
@@ -75,12 +110,12 @@ def test_an_interrupted_run_resumes_and_a_failed_one_is_reported_not_tabled(root
     from benchmark.training.config import load_config
     from benchmark.training.runner import train
 
-    o = runs[0].definition["overrides"]
+    o = runs[0].definition["training"]["overrides"]
     cfg = load_config("deeplabv3plus_r50_512", None, {**o["cfg_options"], "checkpoint.interval": 2},
                       max_iters=2, batch_size=2, size=32)
-    train(cfg, "diffseg", str(root), "binary", str(runs[0].folder / "train"), progress=False)
+    train(cfg, "diffseg", str(root), "binary", str(runs[0].train_folder), progress=False)
     assert runs[0].state() == "partial"
-    states = run_grid(runs, str(root), progress=False)
+    states = run_grid(runs, {"diffseg": str(root)}, progress=False)
     assert states == {"a": "done", "b": "failed"}
     assert "does_not_exist" in (runs[1].folder / "failed.txt").read_text()
     assert table(exp, runs, "miou").rows == ["a", "a (reported by the paper)"]
@@ -90,7 +125,7 @@ def test_an_interrupted_run_resumes_and_a_failed_one_is_reported_not_tabled(root
 def test_submitit_local_executor_runs_a_two_run_grid(root, tmp_path):
     exp = load_experiment(str(experiment_file(tmp_path)))
     runs = plan(exp, "demo", tmp_path / "work")
-    assert run_grid(runs, str(root), executor="submitit-local", progress=False) == {"a": "done", "b": "done"}
+    assert run_grid(runs, {"diffseg": str(root)}, executor="submitit-local", progress=False) == {"a": "done", "b": "done"}
     assert all(p.is_file() for r in runs for p in r.results())
 
 
@@ -99,3 +134,28 @@ def test_every_packaged_experiment_plans_at_paper_scale(tmp_path):
     for name in packaged_experiments():
         runs = plan(load_experiment(name), "paper", tmp_path)
         assert runs and len({r.folder for r in runs}) == len(runs)
+
+
+def test_held_out_editors_are_what_a_run_is_scored_on_and_cfg_options_reach_the_configs_that_have_them(tmp_path):
+    path = tmp_path / "exp.py"
+    path.write_text(textwrap.dedent("""
+        name = "unseen"
+        dataset = "diffseg"
+        trainings = [dict(name="all", config="deeplabv3plus_r50_512"),
+                     dict(name="without-sdxl", config="univfd_vitl14", holdout_generators=["SDXL", "Flux.1"])]
+        evaluation = dict(split="val", distortions=["clean"], editors="held-out")
+        table = dict(cols="metric", metrics=["ap"])
+    """))
+    exp = load_experiment(str(path))
+    runs = plan(exp, "paper", tmp_path / "w")
+    assert [str(eval_spec(r)) for r in runs] == ["diffseg", "diffseg[editors=SDXL,Flux.1]"]
+    with_weights = plan(exp, "paper", tmp_path / "w", {"model.clip_weights": "/weights/ViT-L-14.pt"})
+    assert with_weights[0].folder == runs[0].folder and with_weights[0].train_folder == runs[0].train_folder
+    assert with_weights[1].train_folder != runs[1].train_folder
+    assert with_weights[1].definition["training"]["overrides"]["cfg_options"] == {"model.clip_weights": "/weights/ViT-L-14.pt"}
+    with pytest.raises(BenchError, match="--cfg-options model.colour: no training of unseen has it"):
+        plan(exp, "paper", tmp_path / "w", {"model.colour": "red"})
+    # an experiment that only scores differently shares the trainings
+    other = load_experiment(str(path))
+    other.name, other.evaluation = "unseen-jpeg", dict(split="val", distortions=["jpeg60"])
+    assert [r.train_folder for r in plan(other, "paper", tmp_path / "w")] == [r.train_folder for r in runs]

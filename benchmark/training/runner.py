@@ -142,10 +142,8 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
 
 def train(cfg: Config, dataset: str | DatasetSpec, root: str, task: str = "binary", work_dir: str | None = None,
           resume: bool = False, train_generators: Sequence[str] | None = None,
-          holdout_generators: Sequence[str] | None = None, progress: bool = True,
-          experiment_run: str | None = None) -> dict:
-    """Train; return a summary (work dir, iterations, best and last checkpoints, validation score).
-    `experiment_run` names the run of an experiment grid; it travels into predictions and results."""
+          holdout_generators: Sequence[str] | None = None, progress: bool = True) -> dict:
+    """Train; return a summary (work dir, iterations, best and last checkpoints, validation score)."""
     init_cpu_distributed()
     spec = DatasetSpec.of(dataset)
     work = Path(work_dir or Path("work_dirs") / f"{cfg.model.type}_{spec.name}_{task}")
@@ -154,8 +152,6 @@ def train(cfg: Config, dataset: str | DatasetSpec, root: str, task: str = "binar
                          "or pick another --work-dir (nothing is overwritten)")
     train_set, val_set = prepare(cfg, spec, root, task, train_generators, holdout_generators,
                                  cache_dir=str(work), progress=progress and is_main_process())
-    if experiment_run:
-        cfg.run.experiment_run = experiment_run
     runner = build_runner(cfg, train_set, val_set, str(work), resume, progress)
     # mmengine logs one line per parameter group setting; the config file already says it all.
     runner.logger.addFilter(lambda record: not record.getMessage().startswith("paramwise_options"))

@@ -2,6 +2,7 @@
 # validation split), with Table 3's trainings.
 _base_ = ["./diffseg_table3.py"]
 name = "diffseg-table2"
+description = "DiffSeg30k Table 2: segmentation baselines on clean validation images."
 evaluation = dict(_delete_=True, split="val", distortions=["clean"], policy=dict(preset="diffseg"))
 table = dict(_delete_=True, cols="metric", metrics=["pixel_acc", "miou", "bf1"])
 reference = [

@@ -3,6 +3,7 @@
 # `--scale paper` trains the packaged paper configs as they are; `--scale demo` shrinks them to
 # CPU size for the embedded demo data.
 name = "diffseg-table3"
+description = "DiffSeg30k Table 3: segmentation baselines under JPEG and resizing."
 dataset = "diffseg"
 trainings = [
     dict(name="deeplabv3plus-binary", config="deeplabv3plus_r50_512", task="binary"),

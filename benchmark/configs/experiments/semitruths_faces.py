@@ -2,6 +2,7 @@
 # regions, scored on the test split by diffusion model, facial region and edit magnitude, with its
 # Grad-CAM maps scored against the masks, and the file-format shortcut reported beside it.
 name = "semitruths-faces"
+description = "Semi-Truths faces study: CNNSpot by diffusion model, facial region and edit magnitude, with Grad-CAM maps scored."
 dataset = "semitruths[preset=thesis-celebahq]"
 trainings = [dict(name="cnnspot", config="cnnspot_r50", task="binary")]
 evaluation = dict(split="test", distortions=["clean", "jpeg60"], policy=dict(preset="diffseg"), explain="gradcam", audit_format=True,
