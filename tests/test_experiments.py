@@ -159,3 +159,13 @@ def test_held_out_editors_are_what_a_run_is_scored_on_and_cfg_options_reach_the_
     other = load_experiment(str(path))
     other.name, other.evaluation = "unseen-jpeg", dict(split="val", distortions=["jpeg60"])
     assert [r.train_folder for r in plan(other, "paper", tmp_path / "w")] == [r.train_folder for r in runs]
+
+
+def test_roots_name_the_experiment_dataset_or_any_other_one():
+    from benchmark.cli.experiment import parse_roots
+
+    assert parse_roots(["/data/d", "cocoglide=/data/CocoGlide"], "diffseg[editors=SD2]") == {
+        "diffseg": "/data/d", "cocoglide": "/data/CocoGlide"}
+    assert parse_roots(["/data/a=b"], "dolos[setup=C]") == {"dolos": "/data/a=b"}  # not a dataset name: a path
+    with pytest.raises(BenchError, match="--root: two roots for diffseg"):
+        parse_roots(["/a", "diffseg=/b"], "diffseg")

@@ -64,15 +64,16 @@ def parse_roots(given: list[str], dataset: str) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.experiment import load_experiment, plan, report, run_grid, table, table_metrics
+    from benchmark.experiment import eval_spec, load_experiment, plan, report, run_grid, table, table_metrics
     from benchmark.tables import render
 
     exp = load_experiment(args.experiment)
     runs = plan(exp, args.scale, args.work_dir, args.cfg_options)
     if args.experiment_command == "plan":
-        t = Table("run", "state", "training", "evaluation", title=escape(f"{exp.name} at {args.scale} scale"))
+        t = Table("run", "state", "scored on", "training", "evaluation", title=escape(f"{exp.name} at {args.scale} scale"))
         for r in runs:
-            t.add_row(escape(r.name), r.state(), escape(str(r.train_folder)), escape(str(r.folder)))
+            scored = f"{eval_spec(r)} {r.definition['evaluation'].get('split', 'val')}"
+            t.add_row(escape(r.name), r.state(), escape(scored), escape(str(r.train_folder)), escape(str(r.folder)))
         Console().print(t)
         return 0
     if args.experiment_command == "report":
