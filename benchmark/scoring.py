@@ -161,6 +161,12 @@ def score_predictions(pred_path: str | os.PathLike, dataset: str | DatasetSpec, 
     else:
         res = total.compute(breakdown_keys=list(breakdown_keys))
         metrics, breakdowns, frame, warnings = res.metrics, res.breakdowns, res.per_image, res.warnings
+    if policy.balanced_draws:
+        from benchmark.metrics import balanced_detection
+
+        ordered = frame.sort_values("image_id")
+        metrics.update(balanced_detection(ordered["score"].to_numpy(float), ordered["label"].to_numpy(int),
+                                          policy.balanced_draws, policy.balanced_seed))
     if not detection and metrics.get("n_detection_only"):
         warnings.append(f"{metrics['n_detection_only']} image(s) have no usable mask (fully generated, mask "
                         "withheld or prompt-edited): counted for detection, left out of the localization means")

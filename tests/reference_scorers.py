@@ -198,6 +198,7 @@ __all__ = [
     "dolos_iou",
     "dolos_pbca",
     "dolos_evaluate1",
+    "dolos_evaluate_detection",
     "dolos_evaluate",
     # MMSeg
     "mmseg_intersect_and_union",
@@ -646,6 +647,56 @@ def dolos_evaluate(per_image: Iterable[dict], tau: float = 0.5) -> dict:
     metrics_name = metrics[0].keys()
     results = {k: 100 * np.mean([m[k] for m in metrics]) for k in metrics_name}
     return {**results, "τ": tau}
+
+
+def dolos_evaluate_detection(pred_real: Sequence[float], pred_fake: Sequence[float]) -> tuple[float, float]:
+    """Balanced detection AP (x100) as (mean, 2 x std), transcribing ``evaluate_detection``.
+
+    Source: bit-ml/dolos dolos/methods/patch_forensics/evaluate.py
+    @ 33acf491411f85d05950f561ac78e74934781611::
+
+        SEED = 1337
+        random.seed(SEED)
+        ...
+        num = min(num_real, num_fake)
+
+        def np_sample(xs, n):
+            return np.array(random.sample(list(xs), n))
+
+        def compute_ap1():
+            pred_real_ss = np_sample(pred_real, num)
+            pred_fake_ss = np_sample(pred_fake, num)
+            true = np.hstack((np.zeros(num), np.ones(num)))
+            pred = np.hstack((pred_real_ss, pred_fake_ss))
+            return average_precision_score(true, pred)
+
+        aps = [100 * compute_ap1() for _ in range(5)]
+        ap_mean = np.mean(aps)
+        ap_std = np.std(aps)
+        print("{:.2f}±{:.1f}".format(ap_mean, 2 * ap_std))
+
+    The module seeds the global generator at import and evaluates one checkpoint per process, so
+    the five draws start from a freshly seeded generator (reproduced here by seeding it again).
+    """
+    import random
+
+    from sklearn.metrics import average_precision_score
+
+    random.seed(1337)
+    num = min(len(pred_real), len(pred_fake))
+
+    def np_sample(xs, n):
+        return np.array(random.sample(list(xs), n))
+
+    def compute_ap1():
+        pred_real_ss = np_sample(pred_real, num)
+        pred_fake_ss = np_sample(pred_fake, num)
+        true = np.hstack((np.zeros(num), np.ones(num)))
+        pred = np.hstack((pred_real_ss, pred_fake_ss))
+        return average_precision_score(true, pred)
+
+    aps = [100 * compute_ap1() for _ in range(5)]
+    return float(np.mean(aps)), float(2 * np.std(aps))
 
 
 # =============================================================================

@@ -46,17 +46,19 @@ def test_histogram_auc_and_oracle_f1_match_exact_computation():
     assert best_f1_from_histogram(hist) == pytest.approx(best, abs=1e-12)
 
 
-def test_balanced_detection_subsamples_min_class():
+def test_balanced_detection_is_dolos_evaluate_detection():
+    from reference_scorers import dolos_evaluate_detection
+
     rng = np.random.default_rng(0)
-    labels = np.r_[np.zeros(30), np.ones(70)].astype(bool)
-    scores = rng.random(100) + 0.5 * labels
-    out = balanced_detection(scores, labels, draws=5, seed=1337)
-    assert out["n_per_class"] == 30
-    # reproduce one draw by hand: the protocol is a deterministic function of the seed
-    r = np.random.default_rng(1337)
-    aps = []
-    for _ in range(5):
-        pick = np.r_[r.choice(np.flatnonzero(~labels), 30, replace=False), r.choice(np.flatnonzero(labels), 30, replace=False)]
-        aps.append(average_precision_score(labels[pick], scores[pick]))
-    assert out["ap_mean"] == pytest.approx(np.mean(aps)) and out["ap_2std"] == pytest.approx(2 * np.std(aps))
-    assert 0 < out["acc_mean"] <= 1
+    for n_real, n_fake in ((30, 70), (70, 30), (12, 12)):
+        labels = np.r_[np.zeros(n_real), np.ones(n_fake)].astype(bool)
+        scores = rng.random(labels.size) + 0.3 * labels
+        out = balanced_detection(scores, labels, draws=5, seed=1337)
+        mean, two_std = dolos_evaluate_detection(scores[~labels], scores[labels])
+        assert out["ap_balanced_n_per_class"] == min(n_real, n_fake)
+        assert 100 * out["ap_balanced"] == pytest.approx(mean, abs=1e-9)
+        assert 100 * out["ap_balanced_2std"] == pytest.approx(two_std, abs=1e-9)
+        if n_real != n_fake:
+            assert two_std > 0  # the draws differ: the subsample is what is being pinned
+    empty = balanced_detection(np.ones(3), np.ones(3, bool))
+    assert empty["ap_balanced_n_per_class"] == 0 and np.isnan(empty["ap_balanced"])

@@ -165,3 +165,26 @@ def test_results_name_the_preset():
     assert Policy.from_options({"preset": "davis"}).to_json()["preset"] == "davis"
     changed = Policy.from_options({"preset": "davis", "pixel_threshold": "0.3"}).to_json()
     assert changed["preset"] == "davis" and changed["changed"] == ["pixel_threshold"]
+
+
+def test_dolos_preset_reports_the_balanced_detection_ap_of_dolos(demo_roots, tmp_path):
+    """Scored end to end on the DOLOS demo's test split (reals and every fake): the result's
+    ap_balanced is DOLOS's evaluate_detection on the real and fake scores in id order."""
+    import json
+
+    from benchmark.cli.main import main
+    from benchmark.datasets import DatasetSpec
+    from benchmark.predictions import write_predictions
+
+    adapter = DatasetSpec.of("dolos").build(demo_roots["dolos"], "test")
+    rng = np.random.default_rng(3)
+    rows = sorted((t.image_id, t.label, float(rng.random() * 0.7 + 0.3 * t.label)) for t in adapter.targets())
+    write_predictions(tmp_path / "sub.zip", "detection", "dolos", "test", adapter.generators, "noisy",
+                      scores={i: s for i, _, s in rows})
+    assert main(["score", str(tmp_path / "sub.zip"), "--dataset", "dolos", "--root", str(demo_roots["dolos"]),
+                 "--policy", "preset=dolos", "--out", str(tmp_path / "r.json"), "--quiet"]) == 0
+    metrics = json.loads((tmp_path / "r.json").read_text())["metrics"]
+    mean, two_std = ref.dolos_evaluate_detection([s for _, lab, s in rows if lab == 0], [s for _, lab, s in rows if lab == 1])
+    assert metrics["ap_balanced_n_per_class"] == min(sum(lab == 0 for _, lab, _ in rows), sum(lab for _, lab, _ in rows))
+    assert 100 * metrics["ap_balanced"] == pytest.approx(mean) and 100 * metrics["ap_balanced_2std"] == pytest.approx(two_std)
+    assert Policy().to_json()["rules"]["ap_balanced"] == "off"  # only the dolos preset computes it

@@ -22,23 +22,23 @@ def detection_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float =
             "image_acc": image_accuracy(scores, labels, threshold, compare)}
 
 
-def balanced_detection(scores: np.ndarray, labels: np.ndarray, draws: int = 5, seed: int = 1337,
-                       threshold: float = 0.5) -> dict[str, float]:
-    """DOLOS protocol: `draws` random subsets with min(#real, #fake) images of each label; mean and 2*std."""
+def balanced_detection(scores: np.ndarray, labels: np.ndarray, draws: int = 5, seed: int = 1337) -> dict[str, float]:
+    """DOLOS's balanced detection AP (bit-ml/dolos `patch_forensics/evaluate.py`
+    `evaluate_detection`): Python's `random` seeded once, then `draws` times `min(#real, #fake)`
+    real scores and as many fake scores sampled without replacement (reals first, each in the given
+    order), AP of each draw; the mean and 2 x the population std of those APs."""
+    import random
+
     scores, labels = np.asarray(scores, np.float64), np.asarray(labels).astype(bool)
-    real, fake = np.flatnonzero(~labels), np.flatnonzero(labels)
+    real, fake = scores[~labels], scores[labels]
     n = min(real.size, fake.size)
-    out: dict[str, float] = {"n_per_class": float(n), "draws": float(draws)}
+    out = {"ap_balanced_n_per_class": n, "ap_balanced_draws": draws}
     if n == 0:
-        return out | {f"{m}_{s}": float("nan") for m in ("ap", "auc", "acc") for s in ("mean", "2std")}
-    rng = np.random.default_rng(seed)
-    runs = []
+        return out | {"ap_balanced": float("nan"), "ap_balanced_2std": float("nan")}
+    rng = random.Random(seed)
+    aps = []
     for _ in range(draws):
-        pick = np.r_[rng.choice(real, n, replace=False), rng.choice(fake, n, replace=False)]
-        m = detection_metrics(scores[pick], labels[pick], threshold)
-        runs.append((m["ap"], m["auc"], m["image_acc"]))
-    values = np.array(runs)
-    for j, name in enumerate(("ap", "auc", "acc")):
-        out[f"{name}_mean"] = float(values[:, j].mean())
-        out[f"{name}_2std"] = float(2 * values[:, j].std())
-    return out
+        pick_real = real[rng.sample(range(real.size), n)]
+        pick_fake = fake[rng.sample(range(fake.size), n)]
+        aps.append(average_precision(np.r_[pick_real, pick_fake], np.r_[np.zeros(n, bool), np.ones(n, bool)]))
+    return out | {"ap_balanced": float(np.mean(aps)), "ap_balanced_2std": float(2 * np.std(aps))}

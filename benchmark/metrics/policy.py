@@ -43,6 +43,9 @@ class Policy:
     invert_allowed: bool = False
     border_band: tuple[int, int] | None = None
     image_score: str = "max"
+    # DOLOS's balanced detection AP (`detection.balanced_detection`): 0 = not computed.
+    balanced_draws: int = 0
+    balanced_seed: int = 1337
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -64,6 +67,11 @@ class Policy:
             if len(band) != 2 or any(int(k) != k or k < 1 or k % 2 == 0 for k in band):
                 raise BenchError(f"policy border_band {self.border_band}: give two odd kernel sizes (erode, dilate), e.g. 15,11")
             object.__setattr__(self, "border_band", (int(band[0]), int(band[1])))
+        for name in ("balanced_draws", "balanced_seed"):
+            value = getattr(self, name)
+            if int(value) != value or value < 0:
+                raise BenchError(f"policy {name} {value} is not a whole number >= 0")
+            object.__setattr__(self, name, int(value))
         object.__setattr__(self, "changed", tuple(self.changed))
         parse_image_score_rule(self.image_score)
 
@@ -127,6 +135,9 @@ class Policy:
             if self.border_band else "off",
             "image_score": f"{self.image_score} of the edited map when the prediction has no image score",
             "pixel_auc": "rank AUC on probabilities binned to 1e-4; oracle F1 thresholds on the same grid",
+            "ap_balanced": f"AP over {self.balanced_draws} draws of min(#real, #fake) images of each label "
+                           f"(Python random, seed {self.balanced_seed}, images in id order): mean and 2 std (DOLOS)"
+            if self.balanced_draws else "off",
         }
         return out
 
@@ -190,7 +201,8 @@ PRESETS: dict[str, dict] = {
     # DOLOS dolos/methods/patch_forensics/evaluate.py `evaluate1`: PIL resize (bicubic on the float
     # map) to the GT size, `pred > 0.5`, IoU with empty union 1 (metrics/iou_ignite.py), pixel
     # accuracy, each averaged over the fake test images.
-    "dolos": {"reduction": "per_image", "empty_union": 1.0, "upsample": "pil_bicubic"},
+    # Detection: `evaluate_detection` of the same file, AP over five balanced draws (seed 1337).
+    "dolos": {"reduction": "per_image", "empty_union": 1.0, "upsample": "pil_bicubic", "balanced_draws": 5},
     # MMSegmentation 1.x IoUMetric: areas summed over the split, aAcc, per-class IoU (NaN when the
     # union is empty) and their nanmean over every class, background included; argmax of the two
     # classes, ties to background (so P(edited) > 0.5).
