@@ -17,6 +17,7 @@ is reported and never counted in a table.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -40,10 +41,15 @@ HELD_OUT = "held-out"  # evaluation.editors: score on the run's held-out editors
 
 @dataclass(frozen=True)
 class Run:
-    name: str
+    name: str  # the training's
     definition: dict
     folder: Path
     train_folder: Path
+    evaluation: str | None = None  # its name, when the experiment declares several
+
+    @property
+    def label(self) -> str:
+        return self.name if self.evaluation is None else f"{self.name}@{self.evaluation}"
 
     @property
     def key(self) -> str:
@@ -116,13 +122,15 @@ def _applying(cfg_options: Mapping[str, Any], config: str | None, baseline: str 
 
 
 def plan(exp: Config, scale: str, work_dir: str | os.PathLike, cfg_options: Mapping[str, Any] | None = None) -> list[Run]:
-    """The runs of `exp` at `scale` under `work_dir`. `cfg_options` (the command line's) go to
-    every training whose config has the key, and into its definition."""
+    """The runs of `exp` at `scale` under `work_dir`: each training with each evaluation (one
+    `evaluation` dict, or a list of named ones). `cfg_options` (the command line's) go to every
+    training whose config has the key, and into its definition."""
     if scale not in SCALES:
         raise BenchError(f"scale '{scale}' (known: {', '.join(SCALES)})")
     names = [t["name"] for t in exp.trainings]
     if len(set(names)) != len(names):
         raise BenchError(f"{exp.name}: training names repeat ({', '.join(names)})")
+    evaluations = evaluations_of(exp)
     overrides = dict(exp.get("scales", {}).get(scale, {}))
     given, used = dict(cfg_options or {}), set()
     runs = []
@@ -132,21 +140,34 @@ def plan(exp: Config, scale: str, work_dir: str | os.PathLike, cfg_options: Mapp
         extra = _applying(given, o.get("config", training.get("config")), training.get("baseline")) if given else {}
         used |= set(extra)
         o["cfg_options"].update(extra)
-        spec = {k: v for k, v in training.items() if k != "name"}
-        train_def = {"training": spec, "overrides": o, "dataset": exp.dataset, "bench": __version__}
+        spec = {k: v for k, v in training.items() if k not in ("name", "dataset")}
+        train_def = {"training": spec, "overrides": o, "dataset": training.get("dataset", exp.dataset),
+                     "bench": __version__}
         holdout = o.get("holdout_generators", training.get("holdout_generators")) or []
-        ev = {"dataset": exp.dataset, **dict(exp.evaluation)}
-        if ev.get("editors") == HELD_OUT:  # the run's own held-out editors; none held out: all of them
-            ev["editors"] = list(holdout)
         train_key = _key(train_def)
-        definition = {"experiment": exp.name, "name": training["name"], "scale": scale,
-                      "training": {**train_def, "key": train_key}, "evaluation": ev}
-        runs.append(Run(training["name"], definition,
-                        Path(work_dir) / f"{exp.name}-{scale}" / "runs" / f"{training['name']}-{_key(definition)}",
-                        Path(work_dir) / "trainings" / f"{_training_label(training, o)}-{train_key}"))
+        for name, evaluation in evaluations:
+            ev = {"dataset": exp.dataset, **{k: v for k, v in evaluation.items() if k != "name"}}
+            if ev.get("editors") == HELD_OUT:  # the run's own held-out editors; none held out: all of them
+                ev["editors"] = list(holdout)
+            definition = {"experiment": exp.name, "name": training["name"], "scale": scale,
+                          "training": {**train_def, "key": train_key}, "evaluation": ev}
+            run = Run(training["name"], definition, Path(), Path(work_dir) / "trainings" /
+                      f"{_training_label(training, o)}-{train_key}", name)
+            runs.append(dataclasses.replace(run, folder=Path(work_dir) / f"{exp.name}-{scale}" / "runs" /
+                                            f"{run.label}-{_key(definition)}"))
     if set(given) - used:
         raise BenchError(f"--cfg-options {sorted(set(given) - used)[0]}: no training of {exp.name} has it")
     return runs
+
+
+def evaluations_of(exp: Config) -> list[tuple[str | None, dict]]:
+    """(name, evaluation) pairs: the one `evaluation` unnamed, or each of a list by its name."""
+    if isinstance(exp.evaluation, Mapping):
+        return [(None, dict(exp.evaluation))]
+    names = [e.get("name") for e in exp.evaluation]
+    if not names or None in names or len(set(names)) != len(names):
+        raise BenchError(f"{exp.name}: a list of evaluations needs a distinct name for each")
+    return [(e["name"], dict(e)) for e in exp.evaluation]
 
 
 def _training_label(training: Mapping, overrides: Mapping) -> str:
@@ -213,11 +234,11 @@ def run_one(run: Run, roots: Mapping[str, str], progress: bool = False) -> str:
         evaluate(run.train_folder, scored, roots[scored.name], ev.get("split", "val"), partial, list(ev["distortions"]),
                  Policy.from_options({k: str(v) for k, v in ev.get("policy", {}).items()}),
                  batch_size=ev.get("batch_size", 8), progress=progress, breakdown_keys=ev.get("breakdown", ()),
-                 explain=ev.get("explain"), audit_format=bool(ev.get("audit_format")), experiment_run=run.name)
+                 explain=ev.get("explain"), audit_format=bool(ev.get("audit_format")), experiment_run=run.label)
         partial.rename(run.folder / "eval")
     except Exception as exc:
         (run.folder / "failed.txt").write_text("".join(traceback.format_exception(exc)))
-        raise BenchError(f"run {run.name} ({run.folder}) failed: {exc}") from None
+        raise BenchError(f"run {run.label} ({run.folder}) failed: {exc}") from None
     return run.state()
 
 
@@ -228,13 +249,13 @@ def run_grid(runs: Sequence[Run], roots: Mapping[str, str], executor: str = "loc
     run's final state; a failure does not stop the others."""
     check_roots(runs, roots)
     todo = [r for r in runs if r.state() != "done"]
-    states = {r.name: "done" for r in runs if r not in todo}
+    states = {r.label: "done" for r in runs if r not in todo}
     if executor == "local":
         for r in todo:
             try:
-                states[r.name] = run_one(r, roots, progress)
+                states[r.label] = run_one(r, roots, progress)
             except BenchError:
-                states[r.name] = "failed"
+                states[r.label] = "failed"
         return states
     cluster = {"submitit-local": "local", "slurm": "slurm"}.get(executor)
     if cluster is None:
@@ -248,42 +269,51 @@ def run_grid(runs: Sequence[Run], roots: Mapping[str, str], executor: str = "loc
     jobs = [(r, ex.submit(run_one, r, dict(roots), False)) for r in todo]
     for r, job in jobs:
         try:
-            states[r.name] = job.result()
+            states[r.label] = job.result()
         except Exception:  # the job's own failed.txt says why
-            states[r.name] = "failed"
+            states[r.label] = "failed"
     return states
 
 
 def table(exp: Config, runs: Sequence[Run], metric: str | None = None):
     """The experiment's table from the result files of finished runs only, with the paper's
-    numbers as rows marked 'reported by the paper': runs x distortions for one `metric`
-    (`table.cols = "distortion"`), or runs x metrics on the first distortion (`"metric"`)."""
+    numbers as rows marked 'reported by the paper'. `table.cols` is "distortion" (runs x
+    distortions for one `metric`, then each row's relative drop), "evaluation" (trainings x named
+    evaluations for one `metric`, e.g. a cross-generator matrix) or "metric" (runs x metrics on
+    the first distortion)."""
     from benchmark.results import read_result
     from benchmark.tables import Grid
 
-    by_distortion = exp.table.cols == "distortion"
-    cols = list(exp.evaluation["distortions"]) if by_distortion else list(exp.table.metrics)
-    title = f"distortion ({metric})" if by_distortion else f"metric ({exp.evaluation['distortions'][0]})"
+    mode = exp.table.cols
+    if mode not in ("distortion", "evaluation", "metric"):
+        raise BenchError(f"{exp.name}: table.cols '{mode}' (known: distortion, evaluation, metric)")
+    first = evaluations_of(exp)[0][1]
+    cols = {"distortion": list(first["distortions"]), "evaluation": [n for n, _ in evaluations_of(exp)],
+            "metric": list(exp.table.get("metrics", []))}[mode]
+    title = {"distortion": f"distortion ({metric})", "evaluation": f"evaluation ({metric})",
+             "metric": f"metric ({first['distortions'][0]})"}[mode]
     grid = Grid(rows=[], cols=cols, cells={}, row_key="run", col_key=title)
     for run in runs:
         if run.state() != "done":
             continue
-        grid.rows.append(run.name)
-        for path in run.results() if by_distortion else run.results()[:1]:
+        row = run.name if mode == "evaluation" else run.label
+        if row not in grid.rows:
+            grid.rows.append(row)
+        for path in run.results() if mode == "distortion" else run.results()[:1]:
             result = read_result(path)
-            for col in cols:
-                if by_distortion and result["distortion"] == col:
-                    grid.cells[(run.name, col)] = result["metrics"].get(metric)
-                elif not by_distortion:
-                    grid.cells[(run.name, col)] = result["metrics"].get(col)
+            if mode == "metric":
+                grid.cells.update({(row, m): result["metrics"].get(m) for m in cols})
+            else:
+                grid.cells[(row, result["distortion"] if mode == "distortion" else run.evaluation)] = \
+                    result["metrics"].get(metric)
     for ref in exp.get("reference", []):
-        values = ref["values"].get(metric, {}) if by_distortion else {m: ref["values"].get(m) for m in cols}
+        values = ({m: ref["values"].get(m) for m in cols} if mode == "metric" else ref["values"].get(metric, {}))
         values = {k: v for k, v in values.items() if v is not None}
         if values:
             label = f"{ref['row']} (reported by the paper)"
             grid.rows.append(label)
             grid.cells.update({(label, col): value for col, value in values.items()})
-    if by_distortion and "clean" in cols and len(cols) > 1:
+    if mode == "distortion" and "clean" in cols and len(cols) > 1:
         distorted = [c for c in cols if c != "clean"]
         grid.cols = [*cols, DROP]
         for row in grid.rows:
@@ -308,8 +338,8 @@ def robustness_plot(runs: Sequence[Run], metric: str, out: str | os.PathLike) ->
 
 
 def table_metrics(exp: Config) -> list[str | None]:
-    """One table per metric when columns are distortions; one table of metrics otherwise."""
-    return list(exp.table.get("metrics", ["miou"])) if exp.table.cols == "distortion" else [None]
+    """One table per metric when columns are distortions or evaluations; one table of metrics otherwise."""
+    return [None] if exp.table.cols == "metric" else list(exp.table.get("metrics", ["miou"]))
 
 
 def report(exp: Config, runs: Sequence[Run], scale: str, out: str | os.PathLike) -> Path:
@@ -333,7 +363,7 @@ def report(exp: Config, runs: Sequence[Run], scale: str, out: str | os.PathLike)
         if state == "failed":
             error = (r.folder / "failed.txt").read_text().strip().splitlines()[-1]
             state = f"failed: `{error}`"
-        lines.append(f"| {r.name} | {state} | `{r.train_folder}` | `{eval_spec(r)}` "
+        lines.append(f"| {r.label} | {state} | `{r.train_folder}` | `{eval_spec(r)}` "
                      f"{r.definition['evaluation'].get('split', 'val')} |")
     lines += ["", "Failed and unfinished runs are not in the tables. Rows marked *reported by the paper* are "
                   "the seed papers' numbers (`shared/spec/metrics.md`), not measured here.", "", "## Tables", ""]
@@ -342,20 +372,20 @@ def report(exp: Config, runs: Sequence[Run], scale: str, out: str | os.PathLike)
             lines += [f"### {metric}", ""]
         lines += [render(table(exp, runs, metric), "markdown"), ""]
     figures = []
-    if done and exp.table.cols == "distortion" and len(exp.evaluation["distortions"]) > 1:
+    if done and exp.table.cols == "distortion" and len(evaluations_of(exp)[0][1]["distortions"]) > 1:
         shown = exp.table.get("metrics", ["miou"])
         figures.append(("Robustness", robustness_plot(runs, "miou" if "miou" in shown else shown[0],
                                                       out / "robustness.png")))
     for r in done:
         result = read_result(r.results()[0])
         if result["metrics"].get("generator_confusion"):
-            figures.append((f"{r.name}: generator confusion ({result['distortion']})",
-                            plot_confusion(result, out / f"confusion-{r.name}.png", str(r.results()[0]))))
+            figures.append((f"{r.label}: generator confusion ({result['distortion']})",
+                            plot_confusion(result, out / f"confusion-{r.label}.png", str(r.results()[0]))))
         bins = result.get("breakdowns", {}).get("area_bin", {})
         metric = next((m for m in ("iou", "miou") if any(g.get(m) is not None for g in bins.values())), None)
         if metric:
-            figures.append((f"{r.name}: {metric} by edited area ({result['distortion']})",
-                            plot_area_bins(result, metric, out / f"area-{r.name}.png", where=str(r.results()[0]))))
+            figures.append((f"{r.label}: {metric} by edited area ({result['distortion']})",
+                            plot_area_bins(result, metric, out / f"area-{r.label}.png", where=str(r.results()[0]))))
     if figures:
         lines += ["## Plots", ""] + [f"### {title}\n\n![{title}]({path.name})\n" for title, path in figures]
     lines += ["## Provenance", "", "| run | distortion | result file | sha256 | dataset spec | split | split hash | "
@@ -365,7 +395,7 @@ def report(exp: Config, runs: Sequence[Run], scale: str, out: str | os.PathLike)
         for path in r.results():
             result, digest = read_result(path), hashlib.sha256(path.read_bytes()).hexdigest()
             sub, prov = result.get("submission", {}), result.get("provenance", {})
-            lines.append(f"| {r.name} | {result['distortion']} | `{path}` | `{digest[:16]}` | `{result['dataset_spec']}` | "
+            lines.append(f"| {r.label} | {result['distortion']} | `{path}` | `{digest[:16]}` | `{result['dataset_spec']}` | "
                          f"{result['split']} | `{str(prov.get('split_manifest_hash'))[:16]}` | "
                          f"{result['policy'].get('preset', 'custom')} | `{sub.get('checkpoint')}` | {selection} | "
                          f"{prov.get('scorer_version')} |")

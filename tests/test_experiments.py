@@ -83,23 +83,35 @@ def test_grid_skips_finished_runs_and_reruns_only_a_changed_one(root, tmp_path, 
 
 
 @pytest.mark.slow
-def test_a_cross_dataset_experiment_reuses_the_trainings_and_scores_on_the_other_dataset(root, demo_roots, tmp_path):
+def test_a_cross_dataset_experiment_reuses_the_trainings_and_scores_on_each_named_evaluation(root, demo_roots, tmp_path):
     exp = load_experiment(str(experiment_file(tmp_path)))
     runs = plan(exp, "demo", tmp_path / "work")
     assert run_grid(runs, {"diffseg": str(root)}, progress=False) == {"a": "done", "b": "done"}
     trained = {p: p.stat().st_mtime_ns for r in runs for p in r.train_folder.glob("*.pth")}
-    cross = load_experiment(str(experiment_file(tmp_path / "x", name="cross", evaluation=(
-        'dict(dataset="cocoglide", split="test", distortions=["clean"], policy=dict(preset="dolos"))'))))
+    path = experiment_file(tmp_path / "x", name="cross", evaluation=(
+        '[dict(name="diffseg", split="val", distortions=["clean"]), '
+        'dict(name="cocoglide", dataset="cocoglide", split="test", distortions=["clean"], policy=dict(preset="dolos"))]'))
+    path.write_text(path.read_text().replace('table = dict(cols="distortion", metrics=["miou"])',
+                                             'table = dict(cols="evaluation", metrics=["iou"])'))
+    cross = load_experiment(str(path))
     runs2 = plan(cross, "demo", tmp_path / "work")
-    assert [r.train_folder for r in runs2] == [r.train_folder for r in runs] and [r.state() for r in runs2] == ["trained"] * 2
+    assert [r.label for r in runs2] == ["a@diffseg", "a@cocoglide", "b@diffseg", "b@cocoglide"]
+    assert [r.train_folder for r in runs2] == [r.train_folder for r in runs for _ in range(2)]
+    assert {r.state() for r in runs2} == {"trained"}
     with pytest.raises(BenchError, match="no --root for cocoglide: give --root cocoglide=PATH"):
         run_grid(runs2, {"diffseg": str(root)}, progress=False)
     states = run_grid(runs2, {"diffseg": str(root), "cocoglide": str(demo_roots["cocoglide"])}, progress=False)
     assert {p: p.stat().st_mtime_ns for r in runs for p in r.train_folder.glob("*.pth")} == trained  # no training
     # a binary localiser transfers; a semantic one has another generator map, and says so
-    assert states == {"a": "done", "b": "failed"} and "generator map" in (runs2[1].folder / "failed.txt").read_text()
-    result = json.loads(runs2[0].results()[0].read_text())
+    assert states == {"a@diffseg": "done", "a@cocoglide": "done", "b@diffseg": "done", "b@cocoglide": "failed"}
+    assert "generator map" in (runs2[3].folder / "failed.txt").read_text()
+    result = json.loads(runs2[1].results()[0].read_text())
     assert result["dataset_spec"] == "cocoglide" and result["split"] == "test" and result["policy"]["preset"] == "dolos"
+    grid = table(cross, runs2, "iou")
+    assert grid.rows == ["a", "b"] and grid.cols == ["diffseg", "cocoglide"]
+    assert grid.cells[("a", "cocoglide")] == result["metrics"]["iou"] and ("b", "cocoglide") not in grid.cells
+    assert result["submission"]["experiment_run"] == "a@cocoglide"
+
 
 
 @pytest.mark.slow

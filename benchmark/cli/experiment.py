@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         t = Table("run", "state", "scored on", "training", "evaluation", title=escape(f"{exp.name} at {args.scale} scale"))
         for r in runs:
             scored = f"{eval_spec(r)} {r.definition['evaluation'].get('split', 'val')}"
-            t.add_row(escape(r.name), r.state(), escape(scored), escape(str(r.train_folder)), escape(str(r.folder)))
+            t.add_row(escape(r.label), r.state(), escape(scored), escape(str(r.train_folder)), escape(str(r.folder)))
         Console().print(t)
         return 0
     if args.experiment_command == "report":
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         slurm = {k: int(v) if v.isdigit() else v for k, v in key_values(args.slurm, "--slurm").items()}
         states = run_grid(runs, parse_roots(args.root, exp.dataset), args.executor, not args.no_progress, slurm)
         for r in runs:
-            say(states[r.name], r.name, "green" if states[r.name] == "done" else "red")
+            say(states[r.label], r.label, "green" if states[r.label] == "done" else "red")
         if any(s != "done" for s in states.values()):
             say("error:", "some runs failed (their failed.txt says why); they are not in the table", "red", stderr=True)
             return 1
