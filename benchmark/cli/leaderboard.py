@@ -128,7 +128,10 @@ def run_add(args: argparse.Namespace) -> int:
     if args.reported is not None:
         if args.predictions:
             raise BenchError("give predictions or --reported, not both")
-        rows = [read_reported(args.reported)] if args.reported else list(pack.track.reported)
+        from benchmark.leaderboards.track import get_track
+
+        # A pack keeps the track's scoring definition; the paper rows live in the track's file.
+        rows = [read_reported(args.reported)] if args.reported else list(get_track(pack.track.name).reported)
         if not rows:
             raise BenchError(f"track {pack.track.name} packages no reported numbers; give a JSON file to --reported")
         for row in rows:
