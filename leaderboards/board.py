@@ -138,7 +138,9 @@ def _columns(track: Track, rows: list[Row]) -> list[Column]:
             Column("score", _label(track.rank_by) + (" mean" if over else ""),
                    title=f"{track.rank_by}{over} with its 95 % bootstrap interval over images"),
             Column("p", "p vs #1", better=None, title="paired bootstrap p-value that the entry is not worse than the first")]
-    cols += [Column(f"m-{m}", _label(m), title=f"{m}, clean") for m in track.columns if not (m == track.rank_by and not over)]
+    clean = " clean" if track.distortions else ""
+    cols += [Column(f"m-{m}", _label(m) + clean, title=f"{m}, clean") for m in track.columns
+             if not (m == track.rank_by and not over)]
     for part in track.distortions:
         cols.append(Column(f"d-{part}", part, title=f"{track.rank_by} under {part}"))
     if track.distortions:

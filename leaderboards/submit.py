@@ -49,7 +49,7 @@ def score_submission(store: Store, pack: GTPack, sid: int, predictions: Sequence
     try:
         scored = _score_parts(pack, predictions, store.submission(sid), workers, progress)
         texts = {part: result_text(s.result) for part, s in scored.items()}
-        estimate = _estimate(track, {p: json.loads(t) for p, t in texts.items()}, {p: s.statistics for p, s in scored.items()})
+        estimate = ranking_estimate(track, {p: json.loads(t) for p, t in texts.items()}, {p: s.statistics for p, s in scored.items()})
     except BenchError as exc:
         store.set_status(sid, "failed", worker, str(exc))
         raise
@@ -158,7 +158,7 @@ def _score_parts(pack: GTPack, predictions: Sequence[str | os.PathLike], submiss
     return scored
 
 
-def _estimate(track: Track, results: Mapping[str, Mapping], statistics: Mapping[str, Any]) -> Estimate:
+def ranking_estimate(track: Track, results: Mapping[str, Mapping], statistics: Mapping[str, Any]) -> Estimate:
     """The ranking metric with its 95 % bootstrap interval over images. Images are resampled in
     sorted-id order, with the track's seed, jointly across the parts: every entry of the track
     gets the same resamples, which pairs them for the p-values."""
