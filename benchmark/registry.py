@@ -28,6 +28,7 @@ BASELINES = BenchRegistry("baseline", locations=["benchmark.baselines"])
 DISTORTIONS = BenchRegistry("distortion", locations=["benchmark.distortions.standard"])
 EDITORS = BenchRegistry("editor", locations=["benchmark.datasets.demo.editors"])
 DEMOS = BenchRegistry("demo format", locations=["benchmark.datasets.demo.writers"])
+TRACKS = BenchRegistry("leaderboard track", locations=["benchmark.leaderboards.tracks"])
 
 
 def lookup(registry: Registry, name: str):

@@ -64,9 +64,14 @@ def build_result(*, dataset, split: str, task: str, method: str, distortion: str
                      "warnings": list(warnings)})
 
 
+def result_text(result: Mapping) -> str:
+    """The text of a result file: the leaderboard stores and hashes these very bytes."""
+    return json.dumps(jsonable(result), indent=1) + "\n"
+
+
 def write_result(result: Mapping, path: str | os.PathLike) -> Path:
     path = new_file(path)
-    path.write_text(json.dumps(jsonable(result), indent=1) + "\n")
+    path.write_text(result_text(result))
     return path
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -106,6 +107,15 @@ def _score_chunk(items: Sequence[tuple[str, Any]]) -> tuple[Any, list[str], list
     return (rows if detection else ev.state_dict()), problems, digests
 
 
+@dataclass
+class Scored:
+    """A result and the per-image statistics it was reduced from: the Evaluator (localization) or
+    the per-image frame (detection), either of which `benchmark.metrics.bootstrap_ci` resamples."""
+
+    result: dict
+    statistics: Any
+
+
 def score_predictions(pred_path: str | os.PathLike, dataset: str | DatasetSpec, root: str | os.PathLike,
                       split: str | None = None, policy=None, distortion: str | None = None,
                       workers: int | None = None, breakdown_keys: Sequence[str] = (),
@@ -115,17 +125,28 @@ def score_predictions(pred_path: str | os.PathLike, dataset: str | DatasetSpec, 
     predictions is gathered, then raised at once as a PredictionsError. `distortion` names the
     distortion the predictions were made under (default: the manifest's, else clean); `workers`
     <= 1 scores in this process."""
+    from benchmark.predictions.format import Predictions
+
+    spec = DatasetSpec.of(dataset)
+    preds = Predictions(pred_path)
+    adapter = spec.build(root, split if split is not None else preds.split)
+    return score_targets(pred_path, preds, spec, adapter, policy, distortion, workers, breakdown_keys,
+                         per_image_csv, progress).result
+
+
+def score_targets(pred_path: str | os.PathLike, preds, spec: DatasetSpec, adapter, policy=None,
+                  distortion: str | None = None, workers: int | None = None, breakdown_keys: Sequence[str] = (),
+                  per_image_csv: str | os.PathLike | None = None, progress: bool = True) -> Scored:
+    """`score_predictions` against any source of targets for `spec`: the dataset's adapter, or a
+    stand-in that serves the same records and targets without the dataset (a leaderboard's
+    frozen ground truth), so that both give the same result."""
     from benchmark.distortions.base import canonical, describe_distortion
     from benchmark.metrics.evaluator import Evaluator
     from benchmark.metrics.policy import Policy
-    from benchmark.predictions.format import Predictions
     from benchmark.predictions.validate import PredictionsError, check_against, class_lut
     from benchmark.results import build_result, provenance
 
     policy = policy or Policy()
-    spec = DatasetSpec.of(dataset)
-    preds = Predictions(pred_path)
-    adapter = spec.build(root, split if split is not None else preds.split)
     check_against(preds, spec, adapter.split, adapter.generators, adapter.ids)
     manifest_distortion = preds.manifest.get("distortion")
     if distortion is not None and manifest_distortion is not None and canonical(distortion) != canonical(manifest_distortion):
@@ -172,11 +193,12 @@ def score_predictions(pred_path: str | os.PathLike, dataset: str | DatasetSpec, 
                         "withheld or prompt-edited): counted for detection, left out of the localization means")
     if per_image_csv is not None:
         _write_per_image(frame, Path(per_image_csv))
-    return build_result(dataset=spec, split=adapter.split, task=preds.task, method=preds.method,
-                        distortion=distortion, policy=policy.to_json(),
-                        provenance=provenance(describe_distortion(distortion), split_hash(digests)),
-                        submission=preds.describe(), metrics=metrics, breakdowns=breakdowns,
-                        n_images=len(digests), warnings=warnings)
+    result = build_result(dataset=spec, split=adapter.split, task=preds.task, method=preds.method,
+                          distortion=distortion, policy=policy.to_json(),
+                          provenance=provenance(describe_distortion(distortion), split_hash(digests)),
+                          submission=preds.describe(), metrics=metrics, breakdowns=breakdowns,
+                          n_images=len(digests), warnings=warnings)
+    return Scored(result, frame if detection else total)
 
 
 def _detection(rows: list[tuple], policy, breakdown_keys: Sequence[str] = ()) -> tuple[dict, dict, Any, list[str]]:

@@ -51,6 +51,11 @@ class Evaluator:
     def __len__(self) -> int:
         return len(self._records)
 
+    @property
+    def image_ids(self) -> list[str]:
+        """The images counted, in the order of the weights `weighted_metric` takes."""
+        return list(self._records.image_ids)
+
     def add(self, image_id: str, gt: np.ndarray, pred: np.ndarray, score: float | None = None,
             meta: dict | None = None, label: int | None = None) -> None:
         """Count one image. `label` is the dataset's image label (a `Target`'s); None takes it from

@@ -1,0 +1,220 @@
+"""The one scoring path of the leaderboard: a local submission (`bench leaderboard add`) or, in
+part 2, an upload claimed by a worker goes queued -> scoring -> scored | failed. Every part
+(clean and each distortion of the track) is scored against the frozen GT pack by the one scorer;
+only a submission whose every part scored is stored with its results, and only then ranked. A
+reported row (a paper's numbers) is stored beside them and never ranked."""
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from benchmark.errors import BenchError, DataError
+from benchmark.results import result_text
+
+from .gtpack import GTPack
+from .ranking import entry_of, part_mean, rank
+from .store import Estimate, Store
+from .track import Reported, Track
+
+REPORTED_SCHEMA = "bench.reported/1"
+
+
+def add_submission(store: Store, pack: GTPack, predictions: Sequence[str | os.PathLike], *, submitter: str,
+                   method: str | None = None, supervision: str = "unknown", training_data: str = "unknown",
+                   tier: str = "rescored", checkpoint: str | None = None, submitted_at: str | None = None,
+                   workers: int | None = None, progress: bool = True) -> int:
+    """Queue and score a submission of `predictions` (one folder/zip per part); return its id. A
+    scoring that fails is stored as failed, and its error raised."""
+    if tier == "reported":
+        raise BenchError("reported numbers are added with --reported, not as predictions")
+    if tier == "reproduced" and not checkpoint:
+        raise BenchError("a reproduced entry names the checkpoint bench re-ran (--checkpoint)")
+    store.register_track(pack.track, pack.split_hash)
+    sid = store.new_submission(pack.track.name, method=method or _method_of(predictions), submitter=submitter,
+                               tier=tier, supervision=supervision, training_data=training_data,
+                               checkpoint=checkpoint, submitted_at=submitted_at)
+    score_submission(store, pack, sid, predictions, workers=workers, progress=progress)
+    return sid
+
+
+def score_submission(store: Store, pack: GTPack, sid: int, predictions: Sequence[str | os.PathLike],
+                     worker: str | None = None, workers: int | None = None, progress: bool = True) -> None:
+    """Claim queued submission `sid`, score its parts and store them, or store it as failed."""
+    track = pack.track
+    store.set_status(sid, "scoring", worker)
+    try:
+        scored = _score_parts(pack, predictions, store.submission(sid), workers, progress)
+        texts = {part: result_text(s.result) for part, s in scored.items()}
+        estimate = ranking_estimate(track, {p: json.loads(t) for p, t in texts.items()}, {p: s.statistics for p, s in scored.items()})
+    except BenchError as exc:
+        store.set_status(sid, "failed", worker, str(exc))
+        raise
+    except Exception as exc:  # a scorer bug still fails the submission instead of leaving it scoring forever
+        store.set_status(sid, "failed", worker, f"internal error: {type(exc).__name__}: {exc}")
+        raise
+    store.add_results(sid, {p: (texts[p], statistics_blob(scored[p].statistics)) for p in track.parts}, estimate)
+    rerank(store, track, sid)
+
+
+def add_reported(store: Store, pack: GTPack, reported: Reported, submitted_at: str | None = None) -> int:
+    """Store a paper's numbers for the pack's track as a reported entry (never ranked)."""
+    track = pack.track
+    unknown = sorted(set(reported.metrics) - set(track.parts))
+    if unknown:
+        raise BenchError(f"reported '{reported.method}': parts {', '.join(unknown)} are not columns of track {track.name} "
+                         f"({', '.join(track.parts)})")
+    store.register_track(track, pack.split_hash)
+    sid = store.new_submission(track.name, method=reported.method, submitter=reported.source, tier="reported",
+                               supervision=reported.supervision, training_data=reported.training_data,
+                               source=reported.source, submitted_at=submitted_at)
+    store.set_status(sid, "scoring")
+    docs = {part: {"schema": REPORTED_SCHEMA, "track": track.name, "method": reported.method, "source": reported.source,
+                   "dataset_spec": track.dataset, "split": track.split, "distortion": part,
+                   "metrics": dict(metrics), "note": "numbers reported by the source, not re-derived by bench"}
+            for part, metrics in reported.metrics.items()}
+    store.add_results(sid, {p: (json.dumps(d, indent=1) + "\n", None) for p, d in docs.items()}, None)
+    rerank(store, track, sid)
+    return sid
+
+
+def read_reported(path: str | os.PathLike) -> Reported:
+    """A reported row from JSON: {"method", "source", "metrics": {part: {metric: value}},
+    optional "supervision", "training_data"}."""
+    from benchmark.datasets.stores import read_file
+
+    try:
+        data = json.loads(read_file(path, 1 << 20))
+        metrics = {str(part): {str(k): float(v) for k, v in values.items()} for part, values in data["metrics"].items()}
+        return Reported(str(data["method"]), str(data["source"]), metrics, str(data.get("supervision", "unknown")),
+                        str(data.get("training_data", "unknown")))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DataError(str(path), f"not a reported row: {{\"method\", \"source\", \"metrics\": {{part: {{metric: "
+                                   f"value}}}}}} ({type(exc).__name__}: {exc})") from None
+
+
+def rerank(store: Store, track: Track, cause: int) -> int:
+    """Append the track's ranking snapshot after submission `cause` was stored."""
+    entries = []
+    for sub in store.submissions(track.name):
+        if sub["status"] != "scored":
+            continue
+        results = {part: json.loads(text) for part, (_, text) in store.results(sub["id"]).items()}
+        estimate = store.estimate(sub["id"])
+        entries.append(entry_of(track, sub["id"], sub["tier"], sub["submitted_at"], results,
+                                None if estimate is None else estimate.draws))
+    return store.add_ranking(track.name, cause, rank(entries))
+
+
+# -- scoring --------------------------------------------------------------------------------
+def _method_of(predictions: Sequence[str | os.PathLike]) -> str:
+    from benchmark.predictions.format import Predictions
+
+    try:
+        return Predictions(predictions[0]).method if predictions else "unknown"
+    except BenchError:
+        return "unknown"  # the scoring that follows stores the submission as failed, with the reason
+
+
+def _score_parts(pack: GTPack, predictions: Sequence[str | os.PathLike], submission: Mapping[str, Any],
+                 workers: int | None, progress: bool) -> dict:
+    """part -> Scored for every part of the track, or a BenchError naming what is wrong."""
+    from benchmark.distortions.base import canonical
+    from benchmark.predictions.format import Predictions
+    from benchmark.scoring import score_targets
+
+    track = pack.track
+    opened: dict[str, tuple[str, Predictions]] = {}
+    for path in predictions:
+        preds = Predictions(path)
+        part = canonical(preds.manifest.get("distortion"))
+        if part not in track.parts:
+            raise BenchError(f"{path}: made under distortion '{part}'; track {track.name} takes {', '.join(track.parts)}")
+        if part in opened:
+            raise BenchError(f"{path}: a second predictions part for '{part}' (also {opened[part][0]})")
+        if preds.task not in track.accepts:
+            raise BenchError(f"{path}: a {preds.task} submission; track {track.name} takes {', '.join(track.accepts)}")
+        if preds.method != submission["method"]:
+            raise BenchError(f"{path}: method '{preds.method}', the submission's is '{submission['method']}'")
+        if submission["tier"] == "reproduced" and "checkpoint" not in preds.manifest:
+            raise BenchError(f"{path}: a reproduced entry's predictions come from bench predict (manifest names no checkpoint)")
+        opened[part] = (str(path), preds)
+    missing = [p for p in track.parts if p not in opened]
+    if missing:
+        raise BenchError(f"partial submission: no predictions for {', '.join(missing)} (track {track.name} scores "
+                         f"{', '.join(track.parts)})")
+    scored = {}
+    for part in track.parts:
+        path, preds = opened[part]
+        scored[part] = score_targets(path, preds, pack.spec, pack.targets(), track.scoring_policy(), workers=workers,
+                                     breakdown_keys=track.breakdowns, progress=progress)
+        got = scored[part].result["provenance"]["split_manifest_hash"]
+        if got != pack.split_hash:
+            raise BenchError(f"{path}: scored on split contents {got[:12]}, the GT pack froze {pack.split_hash[:12]} "
+                             "(the pack changed after freezing)")
+    return scored
+
+
+def ranking_estimate(track: Track, results: Mapping[str, Mapping], statistics: Mapping[str, Any]) -> Estimate:
+    """The ranking metric with its 95 % bootstrap interval over images. Images are resampled in
+    sorted-id order, with the track's seed, jointly across the parts: every entry of the track
+    gets the same resamples, which pairs them for the p-values."""
+    from benchmark.metrics.bootstrap import bootstrap_draws, percentile_interval
+
+    stats, ids = [], None
+    for part in track.rank_over:
+        fn, order = part_statistic(statistics[part], track.rank_by)
+        ids = sorted(order) if ids is None else ids
+        if sorted(order) != ids:
+            raise BenchError(f"part {part} was scored on other images than {track.rank_over[0]}")
+        position = {image_id: i for i, image_id in enumerate(ids)}
+        stats.append((fn, np.array([position[i] for i in order])))
+
+    def combined(w: np.ndarray) -> float:
+        return float(np.mean([fn(w[index]) for fn, index in stats]))
+
+    draws = bootstrap_draws(combined, len(ids), track.bootstrap, track.seed)
+    interval = percentile_interval(draws)
+    return Estimate(track.rank_by, part_mean(track, results, track.rank_by), interval["low"], interval["high"],
+                    track.seed, track.bootstrap, draws)
+
+
+def part_statistic(statistics: Any, metric: str):
+    """(w -> metric, image ids in the order of w) of one part's statistics."""
+    import pandas as pd
+
+    from benchmark.metrics.bootstrap import statistic
+
+    fn, _ = statistic(statistics, metric)
+    order = list(statistics["image_id"]) if isinstance(statistics, pd.DataFrame) else statistics.image_ids
+    return fn, order
+
+
+# -- stored statistics ----------------------------------------------------------------------
+def statistics_blob(statistics: Any) -> bytes:
+    """The per-image statistics a result was reduced from, compressed JSON: an Evaluator's counts
+    (meta dropped: it may hold GT paths) or a detection frame's ids, labels and scores."""
+    import pandas as pd
+
+    if isinstance(statistics, pd.DataFrame):
+        payload = {"kind": "frame", "columns": {c: statistics[c].tolist() for c in ("image_id", "label", "score")}}
+    else:
+        state = statistics.state_dict()
+        state["records"]["meta"] = [{} for _ in state["records"]["meta"]]
+        payload = {"kind": "evaluator", "state": state}
+    return zlib.compress(json.dumps(payload).encode())
+
+
+def load_statistics(blob: bytes) -> Any:
+    """The Evaluator or frame `statistics_blob` stored (what the interval can be re-derived from)."""
+    import pandas as pd
+
+    from benchmark.metrics.evaluator import Evaluator
+
+    payload = json.loads(zlib.decompress(blob))
+    if payload["kind"] == "frame":
+        return pd.DataFrame(payload["columns"])
+    return Evaluator.from_state_dict(payload["state"])
