@@ -17,7 +17,8 @@ from .store import Store
 from .track import Track
 
 METRIC_LABELS = {"miou": "mIoU", "bf1": "bF1", "pixel_acc": "Acc", "iou": "IoU", "pbca": "PBCA", "f1": "F1",
-                 "ap": "AP", "auc": "AUC", "image_acc": "image acc", "pixel_auc": "pixel AUC"}
+                 "ap": "AP", "auc": "AUC", "image_acc": "image acc", "pixel_auc": "pixel AUC",
+                 "ap_balanced": "AP (balanced)", "ap_balanced_2std": "± 2σ"}
 DEFAULT_SORT = ("rank", "asc")
 
 
