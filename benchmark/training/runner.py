@@ -28,7 +28,7 @@ from .checkpoint import BenchRunner
 from .data import SubsetWithMeta
 from .generator_split import kept_indices, resolve_generators
 from .hooks import FastResumeHook, RichProgressHook, SyncBuffersHook
-from .val_metric import EvaluatorMetric
+from .val_metric import EvaluatorMetric, ValidationLogProcessor
 
 RUN_FILE = "run.json"
 # mmengine keys its logger and visualizer singletons by experiment name, which defaults to the
@@ -161,7 +161,7 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
                            param_scheduler=ParamSchedulerHook(), checkpoint=checkpoint_hook,
                            sampler_seed=DistSamplerSeedHook()),
         custom_hooks=[FastResumeHook(), SyncBuffersHook(), RichProgressHook(progress, ckpt.select)],
-        log_processor=dict(by_epoch=False),
+        log_processor=ValidationLogProcessor(by_epoch=False),
         launcher="pytorch" if distributed() else "none",
         env_cfg=dict(cudnn_benchmark=on_cuda, dist_cfg=dict(backend="nccl" if on_cuda else "gloo")),
         randomness=dict(seed=cfg.seed, diff_rank_seed=False, deterministic=False),
