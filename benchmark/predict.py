@@ -162,7 +162,7 @@ def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLik
     extra = {"distortion": dspec, "baseline": cfg.model.type, "train_dataset_spec": run.get("dataset_spec", run.dataset),
              "train_generators": list(run.train_generators),
              "holdout_generators": list(run.holdout_generators), "size": run.size,
-             "score_rule": cfg.model.get("score_rule", "image logit"), "checkpoint": str(checkpoint),
+             "score_rule": getattr(model, "score_rule", "image logit"), "checkpoint": str(checkpoint),
              **({"explanation": explain} if explain else {}),
              **({"experiment_run": experiment_run} if experiment_run else {})}
     method = f"{cfg.model.type}" + (f"-{cfg.model.encoder}" if "encoder" in cfg.model else

@@ -72,6 +72,9 @@ class BaseAdapter:
     options: ClassVar[dict[str, Callable[[Any], Any]]] = {"generators": names, "editors": names}
     # Notes for `bench data check` that are not errors (e.g. files no metadata row refers to).
     warnings: list[str]
+    # False where the spec trains on image labels alone (DOLOS setups A and B withhold the fake
+    # masks): `bench train` then gives models with supervision="auto" weak supervision.
+    use_masks: bool = True
 
     def __init__(self, root: str | os.PathLike, split: str = "train",
                  generators: Sequence[str] | None = None, strict: bool = True):

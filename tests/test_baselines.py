@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from benchmark.baselines import CNNSpot, DeepLabV3Plus, FCN8s, image_score
 from benchmark.errors import BenchError
-from benchmark.registry import BASELINES, lookup
+from benchmark.registry import BASELINES, lookup, names
 
 
 def batch(model, n=2, h=48, w=40, num_classes=2, seed=0):
@@ -37,6 +37,37 @@ def test_contract(name, kwargs, num_classes):
     assert torch.allclose(out["loss"], expected, atol=1e-5)
     no_target = model(data["inputs"])
     assert "loss" not in no_target and torch.allclose(no_target["probs"], out["probs"])
+
+
+DOLOS_MODELS = [(name, supervision) for name in ("dolos_gradcam", "dolos_patches", "dolos_attention")
+                for supervision in ("weak", "full")]
+
+
+@pytest.mark.parametrize("name,supervision", DOLOS_MODELS)
+def test_dolos_contract(name, supervision):
+    torch.manual_seed(0)
+    model = lookup(BASELINES, name)(num_classes=2, supervision=supervision).eval()
+    raw = batch(model, h=70, w=52)
+    data = dict(raw, label=torch.tensor([0, 1]))
+    out = model(**data)
+    assert set(out) == {"probs", "map", "score", "loss"} and model.localizes and out["loss"].shape == ()
+    n, h, w = out["map"].shape
+    assert n == 2 and out["probs"].shape == (2, 2, h, w) and out["score"].shape == (2,)
+    assert torch.equal(out["map"], out["probs"][:, 1])
+    assert torch.allclose(out["probs"].sum(1), torch.ones(2, h, w), atol=1e-6)
+    assert 0 <= float(out["map"].min()) and float(out["map"].max()) <= 1
+    assert 0 <= float(out["score"].min()) and float(out["score"].max()) <= 1
+    maps, scores = model.stored(out, "binary")
+    assert maps.shape == (2, h, w) and scores == pytest.approx(out["score"].tolist())
+    no_target = model(raw["inputs"])
+    assert "loss" not in no_target and torch.allclose(no_target["map"], out["map"], atol=1e-6)
+    with pytest.raises(BenchError, match="its own maps"):
+        model.explain("gradcam")
+
+
+def test_every_registered_baseline_has_a_contract_test():
+    covered = {"deeplabv3plus", "fcn8s", "cnnspot", "univfd"} | {name for name, _ in DOLOS_MODELS}  # univfd: test_univfd
+    assert set(names(BASELINES)) <= covered
 
 
 def test_preprocessor_normalises_uint8():

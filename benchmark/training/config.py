@@ -8,7 +8,9 @@ from mmengine.config import Config
 from benchmark.errors import BenchError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-DEFAULT_CONFIGS = {"deeplabv3plus": "deeplabv3plus_r50_512", "fcn8s": "fcn8s_vgg16_512", "cnnspot": "cnnspot_r50", "univfd": "univfd_vitl14"}
+DEFAULT_CONFIGS = {"deeplabv3plus": "deeplabv3plus_r50_512", "fcn8s": "fcn8s_vgg16_512", "cnnspot": "cnnspot_r50", "univfd": "univfd_vitl14",
+                   "dolos_gradcam": "dolos_gradcam_xception", "dolos_patches": "dolos_patches_xception",
+                   "dolos_attention": "dolos_attention_xception"}
 
 
 def packaged_configs() -> list[str]:

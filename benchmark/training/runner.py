@@ -28,7 +28,7 @@ from .checkpoint import BenchRunner
 from .data import SubsetWithMeta
 from .generator_split import kept_indices, resolve_generators
 from .hooks import FastResumeHook, RichProgressHook, SyncBuffersHook
-from .val_metric import EvaluatorMetric
+from .val_metric import EvaluatorMetric, ValidationLogProcessor
 
 RUN_FILE = "run.json"
 # mmengine keys its logger and visualizer singletons by experiment name, which defaults to the
@@ -60,14 +60,41 @@ def build_model(model_cfg: dict) -> torch.nn.Module:
     return model
 
 
+def resolve_supervision(cfg: Config, spec: DatasetSpec, masks: bool) -> str | None:
+    """The supervision of a model that learns from image labels or masks (`model.supervision`):
+    'auto' takes what the dataset spec trains on (DOLOS setups A, B: 'weak'; C: 'full'). Config
+    values written `dict(weak=..., full=...)` (a recipe's learning rate) then become the one for it."""
+    supervision = cfg.model.get("supervision")
+    if supervision is None:
+        return None
+    if supervision == "auto":
+        supervision = cfg.model.supervision = "full" if masks else "weak"
+    if supervision not in ("weak", "full"):
+        raise BenchError(f"model.supervision must be 'weak', 'full' or 'auto', got {supervision!r}")
+    if supervision == "full" and not masks:
+        raise BenchError(f"{spec}: model.supervision='full' needs masks, but this dataset spec trains on image labels "
+                         "only; use 'weak' or 'auto'")
+    cfg.merge_from_dict({key: value[supervision] for key, value in _by_supervision(cfg.to_dict())})
+    return supervision
+
+
+def _by_supervision(tree: dict, prefix: str = ""):
+    for key, value in tree.items():
+        if isinstance(value, dict) and set(value) == {"weak", "full"}:
+            yield prefix + key, value
+        elif isinstance(value, dict):
+            yield from _by_supervision(value, f"{prefix}{key}.")
+
+
 def prepare(cfg: Config, dataset: str | DatasetSpec, root: str, task: str, train_generators: Sequence[str] | None = None,
             holdout_generators: Sequence[str] | None = None, cache_dir: str | None = None,
             progress: bool = True) -> tuple[SubsetWithMeta, SubsetWithMeta | None]:
     """Datasets of a run (the dataset spec's `train` split, and its validation split for
     checkpoint selection); records the run's facts in `cfg.run` (saved inside every checkpoint)
-    and sets `cfg.model.num_classes`."""
+    and sets `cfg.model.num_classes` (and `supervision`: `resolve_supervision`)."""
     spec = DatasetSpec.of(dataset)
     train_adapter = spec.build(root, "train")
+    supervision = resolve_supervision(cfg, spec, train_adapter.use_masks)
     val_split = canonical_split(cfg.data.get("val_split") or "val")
     val_adapter = spec.build(root, val_split) if val_split in spec.splits(root) else None
     train_gens, holdout = resolve_generators(train_adapter.generators, train_generators, holdout_generators)
@@ -80,7 +107,8 @@ def prepare(cfg: Config, dataset: str | DatasetSpec, root: str, task: str, train
     cfg.model.num_classes = num_classes
     cfg.run = dict(dataset=spec.name, dataset_spec=str(spec), root=str(root), task=task, classes=classes,
                    generators=list(train_adapter.generators), train_generators=train_gens,
-                   holdout_generators=holdout, size=cfg.data.size, selection=selection)
+                   holdout_generators=holdout, size=cfg.data.size, selection=selection,
+                   **({"supervision": supervision} if supervision else {}))
     meta = {k: cfg.run[k] for k in ("dataset", "dataset_spec", "task", "classes", "generators", "train_generators",
                                     "holdout_generators")}
     seed = cfg.seed
@@ -133,7 +161,7 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
                            param_scheduler=ParamSchedulerHook(), checkpoint=checkpoint_hook,
                            sampler_seed=DistSamplerSeedHook()),
         custom_hooks=[FastResumeHook(), SyncBuffersHook(), RichProgressHook(progress, ckpt.select)],
-        log_processor=dict(by_epoch=False),
+        log_processor=ValidationLogProcessor(by_epoch=False),
         launcher="pytorch" if distributed() else "none",
         env_cfg=dict(cudnn_benchmark=on_cuda, dist_cfg=dict(backend="nccl" if on_cuda else "gloo")),
         randomness=dict(seed=cfg.seed, diff_rank_seed=False, deterministic=False),

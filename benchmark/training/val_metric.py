@@ -10,11 +10,13 @@ position, so the distributed result equals the single-process one exactly.
 from __future__ import annotations
 
 import math
+import re
 from typing import Sequence
 
 import numpy as np
 import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
+from mmengine.runner import LogProcessor
 
 from benchmark.metrics.detection import detection_metrics
 from benchmark.metrics.evaluator import Evaluator
@@ -72,3 +74,16 @@ class EvaluatorMetric(BaseMetric):
 def _number(value) -> float:
     return float(value) if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)) \
         else float("nan")
+
+
+class ValidationLogProcessor(LogProcessor):
+    """mmengine's log processor, except that validation metrics are logged as computed: mmengine
+    averages every key containing 'loss' over its last 10 values, which would log `val/loss` as a
+    running mean of the validations so far, not the number the checkpoint is selected by."""
+
+    def get_log_after_epoch(self, runner, batch_idx: int, mode: str, with_non_scalar: bool = False):
+        smoothed, self.mean_pattern = self.mean_pattern, re.compile(r"(?!)")  # matches nothing
+        try:
+            return super().get_log_after_epoch(runner, batch_idx, mode, with_non_scalar)
+        finally:
+            self.mean_pattern = smoothed
