@@ -1,8 +1,9 @@
 """The submission server against a real uvicorn server on 127.0.0.1: upload, poll and rank through
 the API and `bench submit`, the stored bytes equal to `bench score`; tokens refused; limits
 answered 429 with their reset time; every hostile upload kind refused with its code and nothing
-written outside the job folder; a worker SIGKILLed mid-job, the job then scored exactly once; and
-the live page in headless Chromium."""
+written outside the job folder; a worker SIGKILLed mid-job, the job then scored exactly once;
+scorings past the time and memory limits failed with their codes; and the live page in headless
+Chromium."""
 import csv
 import io
 import json
@@ -318,6 +319,31 @@ def test_a_scoring_over_the_time_limit_fails_with_its_code(board, subs):
     assert Store(board.store_path).latest_ranking(TRACK) == {}
 
 
+GREEDY_WORKER = """
+import sys
+import benchmark.leaderboards.submit as submit
+original = submit.score_claimed
+def greedy(*args, **kwargs):
+    hog = bytearray(1 << 30)  # fine without a limit, far over the 64 MiB this worker allows
+    return original(*args, **kwargs)
+submit.score_claimed = greedy
+from benchmark.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_scoring_over_the_memory_limit_fails_with_its_code(board, subs):
+    url, alpha = board.server.url, board.tokens["alpha"]
+    sid = upload(url, TRACK, alpha, [("x.zip", subs["noisy"].read_bytes())]).json()["submission"]
+    done = subprocess.run([sys.executable, "-c", GREEDY_WORKER,
+                           *worker_command(board.store_path, [board.pack.path], "--memory-mb", "64")[3:]],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"#{sid}: failed (memory_limit)" in done.stdout
+    status = wait_done(url, alpha, sid)
+    assert status["status"] == "failed" and status["error"] == "memory_limit" and "64 MiB" in status["message"]
+
+
 def test_a_broken_part_found_while_scoring_fails_with_its_code(board, pack, tmp_path):
     import numpy as np
 
@@ -380,3 +406,13 @@ def test_live_page_in_headless_chromium(board, subs, tmp_path):
     except OSError:
         pass
     assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_load_tool_on_a_small_load(tmp_path):
+    tool = Path(__file__).resolve().parents[1] / "tools" / "perf" / "leaderboard_load.py"
+    done = subprocess.run([sys.executable, str(tool), "--uploads", "6", "--teams", "3", "--out", str(tmp_path / "load")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "scored: 6 of 6, each exactly once: yes; ranks equal to the recomputation: yes" in done.stdout
+    assert re.search(r"throughput: [\d.]+ submissions/min", done.stdout) and "p95" in done.stdout
