@@ -1,6 +1,6 @@
 """The server's JSON API, version 1, under /api/v1:
 
-    GET  /api/v1                                    the API's version, caps and tracks
+    GET  /api/v1                                    the API's version, caps, tracks and queue length
     GET  /api/v1/tracks                             registered tracks (parts, split hash, tasks)
     POST /api/v1/tracks/{track}/submissions         upload (Bearer token; multipart: files, one per
                                                     part, and optional method, supervision,
@@ -59,7 +59,9 @@ def error_response(exc: Rejected) -> JSONResponse:
 
 async def info(request: Request) -> JSONResponse:
     state = request.app.state.board
-    return JSONResponse({"api": API_VERSION, "tracks": sorted(state.packs),
+    # The queue's length is public: a participant can tell a slow board from a stuck submission.
+    queued = await run_in_threadpool(state.store.queued)
+    return JSONResponse({"api": API_VERSION, "tracks": sorted(state.packs), "queued": queued,
                          "caps": {"upload_bytes": state.caps.upload_bytes, "archive_bytes": state.caps.archive_bytes,
                                   "files": state.caps.files}})
 

@@ -20,8 +20,8 @@ CHUNK = 1 << 20
 class ServerError(BenchError):
     """An error answer of the server: its code and one-line message."""
 
-    def __init__(self, code: str, message: str, body: Mapping | None = None):
-        self.code, self.body = code, dict(body or {})
+    def __init__(self, code: str, message: str):
+        self.code = code
         super().__init__(f"{message} ({code})")
 
 
@@ -48,7 +48,7 @@ class Client:
         except ValueError:
             raise BenchError(f"{self.server}{path}: HTTP {response.status_code}, not a leaderboard server answer") from None
         if response.status_code >= 400:
-            raise ServerError(str(body.get("error", response.status_code)), str(body.get("message", "")), body)
+            raise ServerError(str(body.get("error", response.status_code)), str(body.get("message", "")))
         return body
 
     def info(self) -> dict:

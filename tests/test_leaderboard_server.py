@@ -85,6 +85,7 @@ def test_upload_poll_rank_and_offline_parity(board, subs, demo_roots, tmp_path, 
         assert r.status_code == 202, r.text
         ids[kind] = r.json()["submission"]
         assert r.json()["status"] == "queued"  # answered before any worker ran: the server never scores
+    assert httpx.get(f"{url}/api/v1").json()["queued"] == 2
     queued = httpx.get(f"{url}/api/v1/submissions/{ids['noisy']}", headers={"Authorization": f"Bearer {alpha}"}).json()
     assert queued["status"] == "queued" and [h["status"] for h in queued["history"]] == ["queued"]
     worker = subprocess.Popen(worker_command(board.store_path, [board.pack.path]), stdout=subprocess.PIPE, text=True)
