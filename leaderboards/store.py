@@ -8,13 +8,19 @@ statistics they were reduced from; each scored submission gets its ranking stati
 95 % bootstrap interval, the draws and their seed) once, and every scored submission appends one
 ranking snapshot of its track. A worker claims a queued submission by moving it to `scoring`
 under a row lock, so two workers never score the same one.
+
+Schema 2 (the submission server) adds `teams` (tokens stored as SHA-256 only, per-team limits) and,
+per uploaded submission, its team, job folder, attempts and a lease: a worker claims an upload with
+`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL (one atomic `UPDATE ... RETURNING` on SQLite) and
+keeps its lease alive while it scores; a job whose lease ran out (its worker died) is claimed again,
+and only the worker holding the claim may store its outcome, so it is scored once.
 """
 from __future__ import annotations
 
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -25,7 +31,7 @@ from benchmark.errors import BenchError
 
 from .track import Track
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("queued", "scoring", "scored", "failed")
 TRANSITIONS = {"queued": ("scoring", "failed"), "scoring": ("scored", "failed")}
 TIERS = ("rescored", "reproduced", "reported")
@@ -41,6 +47,16 @@ tracks = sa.Table("tracks", metadata,
                   sa.Column("definition", sa.Text, nullable=False),
                   sa.Column("split_manifest_hash", sa.String(64), nullable=False),
                   sa.Column("registered_at", sa.String(32), nullable=False))
+teams = sa.Table("teams", metadata,
+                 sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                 sa.Column("name", sa.String(TEXT), nullable=False, unique=True),
+                 sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+                 sa.Column("daily_limit", sa.Integer),
+                 sa.Column("phase_limit", sa.Integer),
+                 sa.Column("created_at", sa.String(32), nullable=False),
+                 sa.Column("last_upload_at", sa.String(32)))
+# Columns schema 2 added to `submissions`: a version-1 store gains them on `bench leaderboard init`.
+V2_COLUMNS = ("error_code", "team_id", "job_dir", "lease_until", "attempts")
 submissions = sa.Table("submissions", metadata,
                        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
                        sa.Column("track", sa.String(100), sa.ForeignKey("tracks.name"), nullable=False),
@@ -56,6 +72,11 @@ submissions = sa.Table("submissions", metadata,
                        sa.Column("status_at", sa.String(32), nullable=False),
                        sa.Column("worker", sa.String(TEXT)),
                        sa.Column("error", sa.Text),
+                       sa.Column("error_code", sa.String(64)),
+                       sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id")),
+                       sa.Column("job_dir", sa.Text),
+                       sa.Column("lease_until", sa.String(32)),
+                       sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
                        sa.Index("ix_submissions_track_status", "track", "status"))
 events = sa.Table("submission_events", metadata,
                   sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -136,6 +157,7 @@ class Store:
             raise BenchError(f"{store}: not a usable database URL ({exc})") from None
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            sa.event.listen(self.engine, "begin", _sqlite_begin)
         if _create:
             self._create()
         self._check_version(store)
@@ -147,9 +169,14 @@ class Store:
 
     def _create(self) -> None:
         with self._begin() as conn:
+            version = None
+            if sa.inspect(conn).has_table("bench_info"):
+                version = conn.execute(sa.select(info.c.value).where(info.c.key == "schema_version")).scalar()
             metadata.create_all(conn)
-            if conn.execute(sa.select(info.c.value).where(info.c.key == "schema_version")).first() is None:
+            if version is None:
                 conn.execute(info.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif version == "1":
+                _upgrade_from_1(conn)
 
     def _check_version(self, where) -> None:
         try:
@@ -208,17 +235,22 @@ class Store:
             conn.execute(events.insert().values(submission_id=sid, status="queued", at=at))
         return int(sid)
 
-    def set_status(self, sid: int, status: str, worker: str | None = None, detail: str | None = None) -> None:
-        """Move a submission forward (queued -> scoring -> scored | failed), under a row lock."""
+    def set_status(self, sid: int, status: str, worker: str | None = None, detail: str | None = None,
+                   code: str | None = None) -> None:
+        """Move a submission forward (queued -> scoring -> scored | failed), under a row lock. An
+        upload's outcome is stored only by the worker holding its claim (`claim`)."""
         at = now()
         with self._begin() as conn:
-            row = conn.execute(sa.select(submissions.c.status).where(submissions.c.id == sid).with_for_update()).first()
+            row = conn.execute(sa.select(submissions.c.status, submissions.c.worker, submissions.c.job_dir)
+                               .where(submissions.c.id == sid).with_for_update()).first()
             if row is None:
                 raise BenchError(f"no submission {sid}")
             if status not in TRANSITIONS.get(row.status, ()):
                 raise BenchError(f"submission {sid} is {row.status}: it cannot become {status}")
+            _check_claim(sid, row, worker)
             conn.execute(submissions.update().where(submissions.c.id == sid).values(
-                status=status, status_at=at, worker=worker, error=detail if status == "failed" else None))
+                status=status, status_at=at, worker=worker, error=detail if status == "failed" else None,
+                error_code=code if status == "failed" else None, lease_until=None))
             conn.execute(events.insert().values(submission_id=sid, status=status, at=at, worker=worker, detail=detail))
 
     def submission(self, sid: int) -> dict:
@@ -241,16 +273,19 @@ class Store:
             return [dict(r._mapping) for r in rows]
 
     # -- results --------------------------------------------------------------------------
-    def add_results(self, sid: int, parts: Mapping[str, tuple[str, bytes | None]], estimate: Estimate | None) -> dict[str, str]:
+    def add_results(self, sid: int, parts: Mapping[str, tuple[str, bytes | None]], estimate: Estimate | None,
+                    worker: str | None = None) -> dict[str, str]:
         """Store a scoring submission's result files (part -> (text, statistics)) and its ranking
         estimate in one transaction, then mark it scored; return part -> SHA-256."""
         import hashlib
 
         shas = {}
         with self._begin() as conn:
-            row = conn.execute(sa.select(submissions.c.status).where(submissions.c.id == sid).with_for_update()).first()
+            row = conn.execute(sa.select(submissions.c.status, submissions.c.worker, submissions.c.job_dir)
+                               .where(submissions.c.id == sid).with_for_update()).first()
             if row is None or row.status != "scoring":
                 raise BenchError(f"submission {sid} is {row.status if row else 'missing'}: results are stored while it is scoring")
+            _check_claim(sid, row, worker)
             at = now()
             for part, (text, statistics) in parts.items():
                 sha = hashlib.sha256(text.encode()).hexdigest()
@@ -264,8 +299,9 @@ class Store:
                     submission_id=sid, metric=estimate.metric, value=_real(estimate.value), low=_real(estimate.low),
                     high=_real(estimate.high), seed=estimate.seed, resamples=estimate.resamples,
                     draws=np.asarray(estimate.draws, "<f8").tobytes()))
-            conn.execute(submissions.update().where(submissions.c.id == sid).values(status="scored", status_at=at))
-            conn.execute(events.insert().values(submission_id=sid, status="scored", at=at))
+            conn.execute(submissions.update().where(submissions.c.id == sid).values(status="scored", status_at=at,
+                                                                                    lease_until=None))
+            conn.execute(events.insert().values(submission_id=sid, status="scored", at=at, worker=worker))
         return shas
 
     def results(self, sid: int) -> dict[str, tuple[str, str]]:
@@ -298,9 +334,19 @@ class Store:
                         np.frombuffer(row.draws, "<f8").copy())
 
     # -- rankings -------------------------------------------------------------------------
-    def add_ranking(self, track: str, cause: int, rows: Iterable[tuple[int, int | None, float | None]]) -> int:
-        """Append a ranking snapshot: (submission, position or None, p-value or None) rows."""
+    def add_ranking(self, track: str, cause: int, rows: Iterable[tuple[int, int | None, float | None]],
+                    scored: set[int] | None = None) -> int | None:
+        """Append a ranking snapshot: (submission, position or None, p-value or None) rows. With
+        `scored`, only while exactly those submissions of the track are scored (None otherwise):
+        the track's row is locked first, so snapshots are appended one at a time."""
         with self._begin() as conn:
+            # A no-op write: the row lock on PostgreSQL, the write lock on SQLite, before reading.
+            conn.execute(tracks.update().where(tracks.c.name == track).values(registered_at=tracks.c.registered_at))
+            if scored is not None:
+                now_scored = set(conn.execute(sa.select(submissions.c.id).where(
+                    submissions.c.track == track, submissions.c.status == "scored")).scalars())
+                if now_scored != scored:
+                    return None
             rid = conn.execute(rankings.insert().values(track=track, cause=cause, computed_at=now())).inserted_primary_key[0]
             values = [{"ranking_id": rid, "submission_id": s, "position": pos, "p_value": _real(p)} for s, pos, p in rows]
             if values:
@@ -317,11 +363,112 @@ class Store:
             return {r.submission_id: (r.position, r.p_value) for r in rows}
 
 
+    # -- teams and uploads (the submission server) ---------------------------------------------
+    def add_team(self, name: str, token_sha256: str, daily_limit: int | None = None,
+                 phase_limit: int | None = None) -> int:
+        """Register a team by the SHA-256 of its token (the token itself is never stored)."""
+        if not isinstance(name, str) or not 0 < len(name) <= TEXT:
+            raise BenchError(f"a team name is a text of 1 to {TEXT} characters")
+        with self._begin() as conn:
+            if conn.execute(sa.select(teams.c.id).where(teams.c.name == name)).first() is not None:
+                raise BenchError(f"team '{name}' already exists")
+            tid = conn.execute(teams.insert().values(name=name, token_sha256=token_sha256, daily_limit=daily_limit,
+                                                     phase_limit=phase_limit, created_at=now())).inserted_primary_key[0]
+        return int(tid)
+
+    def team_by_token(self, token_sha256: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(teams).where(teams.c.token_sha256 == token_sha256)).first()
+        return None if row is None else dict(row._mapping)
+
+    def teams(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(sa.select(teams).order_by(teams.c.id))]
+
+    def new_upload(self, track: str, team_id: int, job_dir: str, day_start: str, *, method: str,
+                   supervision: str = "unknown", training_data: str = "unknown") -> int:
+        """Queue an uploaded submission of team `team_id` whose files lie in `job_dir`, unless
+        that would pass the team's limits: then a QuotaExceeded names the limit. The team's row
+        is locked first, so concurrent uploads of one team count one after the other."""
+        at = now()
+        with self._begin() as conn:
+            # An UPDATE takes the row lock on PostgreSQL and the write lock on SQLite before counting.
+            conn.execute(teams.update().where(teams.c.id == team_id).values(last_upload_at=at))
+            team = conn.execute(sa.select(teams).where(teams.c.id == team_id)).first()
+            if team is None:
+                raise BenchError(f"no team {team_id}")
+            if conn.execute(sa.select(tracks.c.name).where(tracks.c.name == track)).first() is None:
+                raise BenchError(f"track {track} is not registered in this store")
+            _check_quota(conn, team, track, day_start)
+            fields = {"method": method, "supervision": supervision, "training_data": training_data}
+            for key, value in fields.items():
+                if not isinstance(value, str) or not 0 < len(value) <= TEXT:
+                    raise BenchError(f"submission {key} must be a text of 1 to {TEXT} characters")
+            sid = conn.execute(submissions.insert().values(
+                track=track, tier="rescored", submitter=team.name, submitted_at=at, status="queued", status_at=at,
+                team_id=team_id, job_dir=job_dir, attempts=0, **fields)).inserted_primary_key[0]
+            conn.execute(events.insert().values(submission_id=sid, status="queued", at=at))
+        return int(sid)
+
+    def check_quota(self, team_id: int, track: str, day_start: str) -> None:
+        """Raise QuotaExceeded when team `team_id` has no submission to `track` left (checked
+        again when the upload is queued: this is the early answer, before the body is read)."""
+        with self.engine.connect() as conn:
+            team = conn.execute(sa.select(teams).where(teams.c.id == team_id)).first()
+            if team is not None:
+                _check_quota(conn, team, track, day_start)
+
+    def claim(self, track_names: Iterable[str], worker: str, lease_s: float) -> dict | None:
+        """Claim the oldest upload of `track_names` that is queued, or scoring under a lease that
+        ran out (its worker died): it becomes scoring under `worker` with a fresh lease. None when
+        there is none. Two workers never hold the same job."""
+        at = now()
+        claimable = sa.and_(submissions.c.track.in_(list(track_names)), submissions.c.job_dir.is_not(None),
+                            sa.or_(submissions.c.status == "queued",
+                                   sa.and_(submissions.c.status == "scoring", submissions.c.lease_until < at)))
+        values = {"status": "scoring", "status_at": at, "worker": worker, "lease_until": lease_at(lease_s),
+                  "attempts": submissions.c.attempts + 1}
+        with self._begin() as conn:
+            if conn.dialect.name == "postgresql":
+                pick = conn.execute(sa.select(submissions.c.id).where(claimable).order_by(submissions.c.id).limit(1)
+                                    .with_for_update(skip_locked=True)).scalar()
+            else:
+                # One statement: SQLite runs it under its write lock, so the pick and the move are one step.
+                pick = sa.select(submissions.c.id).where(claimable).order_by(submissions.c.id).limit(1).scalar_subquery()
+            if pick is None:
+                return None
+            got = conn.execute(submissions.update().where(submissions.c.id == pick, claimable).values(**values)
+                               .returning(submissions.c.id, submissions.c.attempts)).first()
+            if got is None:
+                return None
+            sid = got.id
+            conn.execute(events.insert().values(submission_id=sid, status="scoring", at=at, worker=worker,
+                                                detail="claimed again: the previous worker's lease ran out"
+                                                if got.attempts > 1 else None))
+            row = conn.execute(sa.select(submissions).where(submissions.c.id == sid)).first()
+        return dict(row._mapping)
+
+    def heartbeat(self, sid: int, worker: str, lease_s: float) -> bool:
+        """Extend `worker`'s lease on scoring job `sid`; False when it no longer holds it."""
+        with self._begin() as conn:
+            done = conn.execute(submissions.update().where(
+                submissions.c.id == sid, submissions.c.worker == worker, submissions.c.status == "scoring")
+                .values(lease_until=lease_at(lease_s)))
+        return done.rowcount == 1
+
+    def queued(self) -> int:
+        """Uploads waiting for a worker (queued, or scoring under a lease that ran out)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(submissions).where(
+                submissions.c.job_dir.is_not(None), sa.or_(submissions.c.status == "queued", sa.and_(
+                    submissions.c.status == "scoring", submissions.c.lease_until < now()))) ).scalar()
+
+
 class _Transaction:
     """`engine.begin()` whose database errors leave as one-line BenchErrors."""
 
     def __init__(self, engine: sa.Engine):
-        self._ctx = engine.begin()
+        self._ctx = engine.execution_options(bench_write=True).begin()
 
     def __enter__(self) -> sa.Connection:
         try:
@@ -339,6 +486,45 @@ class _Transaction:
         return False
 
 
+class QuotaExceeded(BenchError):
+    """An upload over one of its team's limits (`kind`: daily_limit or phase_limit)."""
+
+    def __init__(self, kind: str, limit: int):
+        self.kind, self.limit = kind, limit
+        super().__init__(f"{kind.replace('_', ' ')} of {limit} submission(s) reached")
+
+
+def lease_at(seconds: float) -> str:
+    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _check_quota(conn: sa.Connection, team: Any, track: str, day_start: str) -> None:
+    mine = sa.select(sa.func.count()).select_from(submissions).where(submissions.c.team_id == team.id,
+                                                                     submissions.c.track == track)
+    if team.phase_limit is not None and conn.execute(mine).scalar() >= team.phase_limit:
+        raise QuotaExceeded("phase_limit", team.phase_limit)
+    if team.daily_limit is not None and conn.execute(
+            mine.where(submissions.c.submitted_at >= day_start)).scalar() >= team.daily_limit:
+        raise QuotaExceeded("daily_limit", team.daily_limit)
+
+
+def _check_claim(sid: int, row: Any, worker: str | None) -> None:
+    """An upload being scored is finished only by the worker that holds its claim: a worker whose
+    lease ran out (and whose job another worker took over) cannot store a second outcome."""
+    if row.job_dir is not None and row.status == "scoring" and row.worker != worker:
+        raise BenchError(f"submission {sid} is claimed by worker {row.worker}, not {worker}")
+
+
+def _upgrade_from_1(conn: sa.Connection) -> None:
+    """Schema 1 -> 2: the tables are created by `create_all`; the new columns of `submissions`
+    are added (NULL, or 0 attempts, for the submissions already there)."""
+    for name in V2_COLUMNS:
+        column = submissions.c[name]
+        default = " DEFAULT 0 NOT NULL" if name == "attempts" else ""
+        conn.execute(sa.text(f"ALTER TABLE submissions ADD COLUMN {name} {column.type.compile(conn.dialect)}{default}"))
+    conn.execute(info.update().where(info.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
+
+
 def _reason(exc: BaseException) -> str:
     return str(getattr(exc, "orig", None) or exc).splitlines()[0]
 
@@ -349,8 +535,16 @@ def _real(value: float | None) -> float | None:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # the driver begins nothing itself: _sqlite_begin does
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (the page builder, part 2's server) never block the writer
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    # A writing transaction takes SQLite's write lock when it begins: one that read first and wrote
+    # later could not wait for a concurrent writer (WAL mode answers SQLITE_BUSY at once), and
+    # several workers and the server write at the same time.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("bench_write") else "BEGIN")

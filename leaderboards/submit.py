@@ -44,19 +44,31 @@ def add_submission(store: Store, pack: GTPack, predictions: Sequence[str | os.Pa
 def score_submission(store: Store, pack: GTPack, sid: int, predictions: Sequence[str | os.PathLike],
                      worker: str | None = None, workers: int | None = None, progress: bool = True) -> None:
     """Claim queued submission `sid`, score its parts and store them, or store it as failed."""
-    track = pack.track
     store.set_status(sid, "scoring", worker)
+    score_claimed(store, pack, sid, predictions, worker, workers, progress)
+
+
+def score_claimed(store: Store, pack: GTPack, sid: int, predictions: Sequence[str | os.PathLike],
+                  worker: str | None = None, workers: int | None = None, progress: bool = True) -> None:
+    """Score submission `sid`, which `worker` holds as scoring (`bench leaderboard add`, or a
+    server's worker after `Store.claim`), and store its results and ranking, or store it as
+    failed with the reason and its error code."""
+    from .codes import classify
+
+    track = pack.track
     try:
         scored = _score_parts(pack, predictions, store.submission(sid), workers, progress)
         texts = {part: result_text(s.result) for part, s in scored.items()}
         estimate = ranking_estimate(track, {p: json.loads(t) for p, t in texts.items()}, {p: s.statistics for p, s in scored.items()})
     except BenchError as exc:
-        store.set_status(sid, "failed", worker, str(exc))
+        store.set_status(sid, "failed", worker, str(exc), code=classify(str(exc)))
         raise
     except Exception as exc:  # a scorer bug still fails the submission instead of leaving it scoring forever
-        store.set_status(sid, "failed", worker, f"internal error: {type(exc).__name__}: {exc}")
+        code = "memory_limit" if isinstance(exc, MemoryError) else "internal_error"
+        store.set_status(sid, "failed", worker, f"internal error: {type(exc).__name__}: {exc}", code=code)
         raise
-    store.add_results(sid, {p: (texts[p], statistics_blob(scored[p].statistics)) for p in track.parts}, estimate)
+    store.add_results(sid, {p: (texts[p], statistics_blob(scored[p].statistics)) for p in track.parts}, estimate,
+                      worker=worker)
     rerank(store, track, sid)
 
 
@@ -97,16 +109,21 @@ def read_reported(path: str | os.PathLike) -> Reported:
 
 
 def rerank(store: Store, track: Track, cause: int) -> int:
-    """Append the track's ranking snapshot after submission `cause` was stored."""
-    entries = []
-    for sub in store.submissions(track.name):
-        if sub["status"] != "scored":
-            continue
-        results = {part: json.loads(text) for part, (_, text) in store.results(sub["id"]).items()}
-        estimate = store.estimate(sub["id"])
-        entries.append(entry_of(track, sub["id"], sub["tier"], sub["submitted_at"], results,
-                                None if estimate is None else estimate.draws))
-    return store.add_ranking(track.name, cause, rank(entries))
+    """Append the track's ranking snapshot after submission `cause` was stored. Workers finishing
+    at the same time rank one after the other: a snapshot is only appended while the scored
+    submissions are still those it ranked, else it is computed again."""
+    while True:
+        entries = []
+        for sub in store.submissions(track.name):
+            if sub["status"] != "scored":
+                continue
+            results = {part: json.loads(text) for part, (_, text) in store.results(sub["id"]).items()}
+            estimate = store.estimate(sub["id"])
+            entries.append(entry_of(track, sub["id"], sub["tier"], sub["submitted_at"], results,
+                                    None if estimate is None else estimate.draws))
+        rid = store.add_ranking(track.name, cause, rank(entries), scored={e.sid for e in entries})
+        if rid is not None:
+            return rid
 
 
 # -- scoring --------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
-"""`bench leaderboard`: tracks, frozen ground truth, the results store and the static site."""
+"""`bench leaderboard`: tracks, frozen ground truth, the results store and the static site (the
+server, its workers and teams: leaderboard_server.py)."""
 from __future__ import annotations
 
 import argparse
 
 from rich_argparse import RichHelpFormatter
 
+from . import leaderboard_server
 from .console import say
 
 STORE_HELP = "results store: a SQLite file path, or a database URL such as postgresql://user@host/db"
@@ -59,6 +61,7 @@ def add_parser(sub) -> None:
     q.add_argument("--out", required=True, help="new or empty folder for the site")
     q.add_argument("--track", action="append", default=[], help="only these tracks (repeatable; default: all)")
     q.set_defaults(func=run_build)
+    leaderboard_server.add_parsers(lb)
 
 
 def run_list(args: argparse.Namespace) -> int:

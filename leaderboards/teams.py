@@ -1,0 +1,81 @@
+"""Teams and their tokens: a token is 32 random bytes shown once (written to a file only its owner
+can read); the store keeps its SHA-256, which is enough for a secret of that entropy and lets the
+server look a team up without keeping anything that would let someone else submit as it. Limits
+count a team's submissions to a track per UTC day and over the phase (the track's life on this
+board); an upload over either is answered 429 with the time the limit resets."""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from benchmark.errors import BenchError
+from benchmark.outputs import new_file
+
+from .codes import Rejected
+from .store import QuotaExceeded, Store
+
+TOKEN_PREFIX = "bench_"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_team(store: Store, name: str, token_file: str | os.PathLike, daily_limit: int | None = None,
+             phase_limit: int | None = None) -> int:
+    """Register team `name` with a new token, written to the new file `token_file` (mode 0600)."""
+    for value, what in ((daily_limit, "daily"), (phase_limit, "phase")):
+        if value is not None and value < 1:
+            raise BenchError(f"a {what} limit is at least 1 submission (leave it out for none)")
+    path = new_file(token_file)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    tid = store.add_team(name, token_hash(token), daily_limit, phase_limit)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    return tid
+
+
+def read_token(path: str | os.PathLike) -> str:
+    """The token in `path` (one line), or a BenchError."""
+    try:
+        token = Path(path).read_text(encoding="utf-8", errors="replace").strip()
+    except OSError as exc:
+        raise BenchError(f"{path}: cannot read the token file ({exc.strerror})") from None
+    if not token or len(token) > 200 or any(c.isspace() for c in token):
+        raise BenchError(f"{path}: not a token file (bench leaderboard team add --token-file writes one)")
+    return token
+
+
+def authenticate(store: Store, authorization: str | None) -> dict:
+    """The team of an `Authorization: Bearer TOKEN` header, or a Rejected (401)."""
+    if not authorization:
+        raise Rejected("missing_token", "this needs a team token: Authorization: Bearer TOKEN")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Rejected("missing_token", "give the token as Authorization: Bearer TOKEN")
+    team = store.team_by_token(token_hash(token.strip()))
+    if team is None:
+        raise Rejected("bad_token", "unknown or revoked token")
+    return team
+
+
+def day_start(at: datetime | None = None) -> str:
+    """The start of the current UTC day, in the store's time format."""
+    at = at or datetime.now(timezone.utc)
+    return at.replace(hour=0, minute=0, second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def over_limit(exc: QuotaExceeded) -> Rejected:
+    """The 429 answer to an upload over a limit, with when it resets (a phase limit: never, until
+    the organiser opens a new phase)."""
+    if exc.kind == "daily_limit":
+        reset = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        reset_at = reset.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return Rejected("daily_limit", f"daily limit of {exc.limit} submission(s) to this track reached; it resets "
+                                       f"at {reset_at}", reset_at=reset_at, limit=exc.limit)
+    return Rejected("phase_limit", f"limit of {exc.limit} submission(s) to this track in this phase reached",
+                    reset_at=None, limit=exc.limit)
