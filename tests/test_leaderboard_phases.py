@@ -162,7 +162,9 @@ def test_public_phase_shows_public_numbers_only_then_the_freeze_reveals_and_rera
 
     # The freeze: a snapshot on the whole split, B now ahead, the result files published.
     snapshots = _snapshots(store)
-    assert freeze_phase(store, pack.track) > 0 and _snapshots(store) == snapshots + 1
+    said = subprocess.run([sys.executable, "-m", "benchmark.cli.main", "leaderboard", "phase", "freeze", TRACK,
+                           "--store", str(tmp_path / "board.db")], capture_output=True, text=True, check=True).stdout
+    assert "phase frozen" in said and _snapshots(store) == snapshots + 1
     board = load_board(store, TRACK)
     rows = {r.sid: r for r in board.rows}
     assert board.phase == "final" and rows[b].position == 1 and rows[a].position == 2
