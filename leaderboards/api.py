@@ -28,7 +28,7 @@ from starlette.routing import Route
 from benchmark.errors import BenchError
 
 from .codes import Rejected
-from .store import QuotaExceeded
+from .store import PhaseClosed, QuotaExceeded
 from .teams import authenticate, day_start, over_limit
 
 API_VERSION = 1
@@ -82,7 +82,10 @@ async def upload(request: Request) -> JSONResponse:
     if track not in state.packs:
         raise Rejected("unknown_track", f"no track '{track}' on this server ({', '.join(sorted(state.packs))})")
     team = await run_in_threadpool(authenticate, state.store, request.headers.get("authorization"))
-    try:  # the early answer, before a byte of the body is read
+    frozen = await run_in_threadpool(state.store.frozen_at, track)
+    if frozen is not None:  # the early answer, before a byte of the body is read
+        raise closed(PhaseClosed(track, frozen))
+    try:
         await run_in_threadpool(state.store.check_quota, team["id"], track, day_start())
     except QuotaExceeded as exc:
         raise over_limit(exc) from None
@@ -104,6 +107,9 @@ async def upload(request: Request) -> JSONResponse:
     except QuotaExceeded as exc:
         shutil.rmtree(job_dir, ignore_errors=True)
         raise over_limit(exc) from None
+    except PhaseClosed as exc:  # frozen while this upload was being received
+        shutil.rmtree(job_dir, ignore_errors=True)
+        raise closed(exc) from None
     except BaseException:
         shutil.rmtree(job_dir, ignore_errors=True)  # a refused upload leaves nothing behind
         raise
@@ -134,13 +140,23 @@ def submission_status(store, sid: int, team: dict) -> dict[str, Any]:
         message = (sub["error"] or "").replace(f"{job}/", "").splitlines()[0] if sub["error"] else ""
         out |= {"error": sub["error_code"] or "invalid_predictions", "message": message}
     if sub["status"] == "scored":
-        estimate = store.estimate(sid)
+        from .phases import is_public
+
+        public = is_public(store, sub["track"])
+        # While the phase is open a team learns its score on the public ids only, like everyone.
+        estimate = store.public_result(sid)[1] if public else store.estimate(sid)
         position = store.latest_ranking(sub["track"]).get(sid, (None, None))
         out |= {"metric": estimate.metric, "score": estimate.value, "ci95": [estimate.low, estimate.high],
-                "rank": position[0], "p_vs_first": position[1],
-                "result_sha256": {part: sha for part, (sha, _) in store.results(sid).items()},
-                "entry_url": f"/entries/{sid}"}
+                "rank": position[0], "p_vs_first": position[1], "entry_url": f"/entries/{sid}"}
+        if public:
+            out["phase"] = "public"
+        else:
+            out["result_sha256"] = {part: sha for part, (sha, _) in store.results(sid).items()}
     return out
+
+
+def closed(exc: PhaseClosed) -> Rejected:
+    return Rejected("phase_closed", str(exc), frozen_at=exc.frozen_at)
 
 
 async def board_json(request: Request) -> Response:

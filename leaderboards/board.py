@@ -1,6 +1,8 @@
 """A track's board as rows and columns, read from the store: every value comes from a stored result
 file (or a reported row's file), the interval from the stored bootstrap estimate, the position and
-p-value from the newest ranking snapshot. Nothing is recomputed here."""
+p-value from the newest ranking snapshot. Nothing is recomputed here. While a track's public phase
+is open (phases.py) the values and intervals come from the stored public views instead, and no
+result file is published."""
 from __future__ import annotations
 
 import csv
@@ -12,6 +14,7 @@ from typing import Any, Mapping
 
 from benchmark.errors import BenchError
 
+from .phases import is_public
 from .ranking import part_mean
 from .store import Store
 from .track import Track
@@ -47,7 +50,8 @@ class Row:
     checkpoint: str | None = None
     source: str | None = None
     submitted_at: str = ""
-    results: dict[str, tuple[str, dict]] = field(default_factory=dict)  # part -> (SHA-256, result)
+    results: dict[str, tuple[str, dict]] = field(default_factory=dict)  # part -> (SHA-256, result), as published
+    shown: dict[str, dict] = field(default_factory=dict)  # part -> the result the values come from
 
 
 @dataclass
@@ -56,6 +60,8 @@ class Board:
     split_hash: str
     columns: list[Column]
     rows: list[Row]
+    phase: str | None = None  # None: no public/private split; 'public' until the freeze, then 'final'
+    n_public: int | None = None
 
     def filters(self) -> dict[str, list[str]]:
         """Filter key -> the values present, for the page's filter links."""
@@ -78,8 +84,9 @@ class Board:
         return present + [r for r in rows if value(r) is None]
 
     def to_json(self) -> dict:
+        phase = {} if self.phase is None else {"phase": {"name": self.phase, "public_images": self.n_public}}
         return {"schema": "bench.board/1", "track": self.track.to_json(), "split_manifest_hash": self.split_hash,
-                "columns": [c.__dict__ for c in self.columns],
+                **phase, "columns": [c.__dict__ for c in self.columns],
                 "rows": [{"submission": r.sid, "rank": r.position, **{k: v for k, v in r.values.items()},
                           "ci95": [r.low, r.high] if r.low is not None else None, "p_vs_first": r.p_value,
                           "bootstrap": {"seed": r.seed, "resamples": r.resamples} if r.seed is not None else None,
@@ -109,6 +116,8 @@ def load_board(store: Store, track_name: str) -> Board:
                          f"{', '.join(registered) or 'none'})")
     track, split_hash = registered[track_name]
     ranking = store.latest_ranking(track.name)
+    public_ids = store.public_ids(track.name)
+    public = is_public(store, track.name)
     rows = []
     for sub in store.submissions(track.name):
         if sub["status"] != "scored":
@@ -117,15 +126,23 @@ def load_board(store: Store, track_name: str) -> Board:
         results = {part: (sha, json.loads(text)) for part, (sha, text) in stored.items()}
         position, p = ranking.get(sub["id"], (None, None))
         estimate = store.estimate(sub["id"])
+        shown = {part: result for part, (_, result) in results.items()}
+        view = store.public_result(sub["id"]) if public else None
+        if view is not None:
+            # Only numbers on the public ids: the result files (whole split) wait for the freeze.
+            shown, estimate = view
+            results = {}
         row = Row(sub["id"], position, sub["tier"], sub["method"], sub["submitter"], {}, p_value=p,
-                  checkpoint=sub["checkpoint"], source=sub["source"], submitted_at=sub["submitted_at"], results=results)
+                  checkpoint=sub["checkpoint"], source=sub["source"], submitted_at=sub["submitted_at"], results=results,
+                  shown=shown)
         if estimate is not None:
             row.low, row.high, row.seed, row.resamples = estimate.low, estimate.high, estimate.seed, estimate.resamples
         rows.append(row)
     columns = _columns(track, rows)
     for row in rows:
         row.values = _values(track, row, store.submission(row.sid))
-    return Board(track, split_hash, columns, rows)
+    phase = None if public_ids is None else "public" if public else "final"
+    return Board(track, split_hash, columns, rows, phase, None if public_ids is None else len(public_ids))
 
 
 def _label(metric: str) -> str:
@@ -164,7 +181,7 @@ def _columns(track: Track, rows: list[Row]) -> list[Column]:
 
 
 def _clean(row: Row) -> dict:
-    return row.results.get("clean", ("", {}))[1]
+    return row.shown.get("clean", {})
 
 
 def _generator_names(track: Track, rows: list[Row]) -> list[str]:
@@ -185,7 +202,7 @@ def _group_names(track: Track, rows: list[Row]) -> list[str]:
 
 
 def _values(track: Track, row: Row, sub: Mapping[str, Any]) -> dict[str, Any]:
-    results = {part: result for part, (_, result) in row.results.items()}
+    results = row.shown
     clean = results.get("clean", {})
     metrics = clean.get("metrics", {})
     values: dict[str, Any] = {"rank": row.position, "method": row.method,

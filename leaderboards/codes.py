@@ -11,6 +11,7 @@ from benchmark.errors import BenchError
 HTTP_STATUS = {
     # authentication and limits
     "missing_token": 401, "bad_token": 401, "daily_limit": 429, "phase_limit": 429,
+    "phase_closed": 409,  # the organiser froze the track's phase
     # what is asked for
     "unknown_track": 404, "unknown_submission": 404, "not_found": 404, "bad_request": 400,
     # the upload itself

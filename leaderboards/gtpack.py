@@ -9,6 +9,10 @@ and the participant bundle (the split's images, clean and under each distortion 
 `bench data export` writes them, without any ground truth). `GTPack(GT).targets()` serves the
 same records and targets as the dataset's adapter, so the one scorer gives the same result bytes
 from the pack as from the raw dataset.
+
+With `public_fraction` the header also keeps a public/private split of the ids (phases.py),
+`"public": {"fraction", "seed", "n_public", "ids_sha256", "ids"}`, in the pack only: the seed and
+the ids would tell a participant which images are hidden.
 """
 from __future__ import annotations
 
@@ -97,19 +101,27 @@ class GTPack:
         if bad:
             raise DataError(str(header_path), bad)
         self.records = records
+        self.public_ids: list[str] | None = _public_ids(header, {r.image_id for r in records}, header_path)
 
     def targets(self) -> PackTargets:
         return PackTargets(self.path, self.split, self.generators, self.records)
 
 
 def freeze(track: Track, root: str | os.PathLike, out: str | os.PathLike, bundle: str | os.PathLike,
-           workers: int | None = None, progress: bool = True) -> dict:
+           workers: int | None = None, progress: bool = True, public_fraction: float | None = None,
+           public_seed: int | None = None) -> dict:
     """Write the GT pack of `track` from the dataset at `root` to `out` and the participant
-    bundle to `bundle` (both new or empty folders); return the pack header without its images."""
+    bundle to `bundle` (both new or empty folders); return the pack header without its images.
+    With `public_fraction` the pack keeps that share of the ids as the public part of a
+    public/private split, drawn with `public_seed` (default: a random one, recorded in the pack)."""
     from benchmark.export import export_split
     from benchmark.parallel import run_chunks
     from benchmark.scoring import split_hash
 
+    from .phases import check_fraction
+
+    if public_fraction is not None:
+        check_fraction(public_fraction)  # before the freezing, which takes a while
     out, bundle = Path(out), Path(bundle)
     if out.resolve() == bundle.resolve() or bundle.resolve().is_relative_to(out.resolve()) \
             or out.resolve().is_relative_to(bundle.resolve()):
@@ -131,6 +143,9 @@ def freeze(track: Track, root: str | os.PathLike, out: str | os.PathLike, bundle
     header = {"schema": SCHEMA, "track": track.to_json(), "dataset_spec": str(spec), "split": adapter.split,
               "generators": adapter.generators, "split_manifest_hash": split_hash(digests), "n_images": len(images),
               "toolkit_version": __version__}
+    if public_fraction is not None:
+        header["public"] = _public_split([i["id"] for i in images], [i["label"] for i in images], public_fraction,
+                                         public_seed)
     (out / HEADER).write_text(json.dumps({**header, "images": images}, indent=1, allow_nan=True) + "\n")
 
     new_folder(bundle)
@@ -145,6 +160,38 @@ def freeze(track: Track, root: str | os.PathLike, out: str | os.PathLike, bundle
                         "--method NAME --out PART.zip (dataset, split and distortion come from PART/export.json)"}
     (bundle / "track.json").write_text(json.dumps(public, indent=1) + "\n")
     return header
+
+
+def _public_split(ids: list[str], labels: list[int], fraction: float, seed: int | None) -> dict:
+    import secrets
+
+    from .phases import draw_public, ids_sha256
+
+    # A secret seed by default: the track's own seed is public, and with the bundle's ids it would
+    # let anyone redraw the split.
+    seed = secrets.randbits(63) if seed is None else int(seed)
+    public = draw_public(ids, labels, fraction, seed)
+    return {"fraction": fraction, "seed": seed, "n_public": len(public), "ids_sha256": ids_sha256(public),
+            "ids": public}
+
+
+def _public_ids(header: dict, ids: set[str], where: Path) -> list[str] | None:
+    """The pack's public ids, checked against their recorded hash and the split; None without a split."""
+    from .phases import ids_sha256
+
+    public = header.get("public")
+    if public is None:
+        return None
+    try:
+        listed = [str(i) for i in public["ids"]]
+        recorded = public["ids_sha256"]
+    except (KeyError, TypeError) as exc:
+        raise DataError(str(where), f"malformed public split ({type(exc).__name__}: {exc})") from None
+    if ids_sha256(listed) != recorded:
+        raise DataError(str(where), "the public ids do not match their recorded SHA-256 (the pack changed after freezing)")
+    if not set(listed) < ids:
+        raise DataError(str(where), "the public ids are not a proper subset of the split's ids")
+    return sorted(listed)
 
 
 def _init(adapter, out: Path) -> None:

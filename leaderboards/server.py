@@ -82,7 +82,7 @@ def create_app(store: str | os.PathLike, gt_dirs: Sequence[str | os.PathLike], j
         pack = GTPack(gt)
         if pack.track.name in packs:
             raise BenchError(f"{gt}: a second GT pack for track {pack.track.name}")
-        db.register_track(pack.track, pack.split_hash)
+        db.register_track(pack.track, pack.split_hash, pack.public_ids)
         packs[pack.track.name] = pack
     if not packs:
         raise BenchError("give the GT pack of at least one track (--gt)")

@@ -130,7 +130,10 @@ def _robustness_plot(board: Board, out: Path) -> Path | None:
 
     if not board.track.distortions or not board.rows:
         return None
-    results = [{**result, "method": f"#{row.sid} {row.method}"} for row in board.rows for _, result in row.results.values()]
+    # From what the board shows (the public views while the phase is open); a stored result names
+    # its own distortion, a public view is named by its part.
+    results = [{"distortion": part, **result, "method": f"#{row.sid} {row.method}"}
+               for row in board.rows for part, result in row.shown.items()]
     out.parent.mkdir(parents=True, exist_ok=True)
     path, _ = plot_robustness(results, board.track.rank_by, out)
     return path

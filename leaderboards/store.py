@@ -14,6 +14,11 @@ per uploaded submission, its team, job folder, attempts and a lease: a worker cl
 `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL (one atomic `UPDATE ... RETURNING` on SQLite) and
 keeps its lease alive while it scores; a job whose lease ran out (its worker died) is claimed again,
 and only the worker holding the claim may store its outcome, so it is scored once.
+
+Schema 3 (public/private phases, phases.py) adds `public_splits` (a track's public ids, written
+once when it is registered from a pack that has them), `public_results` (per scored submission
+the metrics and ranking estimate recomputed on the public ids) and `phase_freezes` (when the
+organiser froze a track's phase, and the ranking snapshot that freeze appended).
 """
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ from benchmark.errors import BenchError
 
 from .track import Track
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATUSES = ("queued", "scoring", "scored", "failed")
 TRANSITIONS = {"queued": ("scoring", "failed"), "scoring": ("scored", "failed")}
 TIERS = ("rescored", "reproduced", "reported")
@@ -110,6 +115,25 @@ rankings = sa.Table("rankings", metadata,
                     sa.Column("track", sa.String(100), sa.ForeignKey("tracks.name"), nullable=False),
                     sa.Column("cause", sa.Integer, sa.ForeignKey("submissions.id"), nullable=False),
                     sa.Column("computed_at", sa.String(32), nullable=False))
+public_splits = sa.Table("public_splits", metadata,
+                          sa.Column("track", sa.String(100), sa.ForeignKey("tracks.name"), primary_key=True),
+                          sa.Column("ids", sa.Text, nullable=False),  # JSON list, sorted
+                          sa.Column("ids_sha256", sa.String(64), nullable=False),
+                          sa.Column("registered_at", sa.String(32), nullable=False))
+public_results = sa.Table("public_results", metadata,
+                          sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), primary_key=True),
+                          sa.Column("view", sa.Text, nullable=False),  # JSON: part -> {metrics, policy}
+                          sa.Column("metric", sa.String(100), nullable=False),
+                          sa.Column("value", sa.Float),
+                          sa.Column("low", sa.Float),
+                          sa.Column("high", sa.Float),
+                          sa.Column("seed", sa.Integer, nullable=False),
+                          sa.Column("resamples", sa.Integer, nullable=False),
+                          sa.Column("draws", sa.LargeBinary, nullable=False))
+phase_freezes = sa.Table("phase_freezes", metadata,
+                         sa.Column("track", sa.String(100), sa.ForeignKey("tracks.name"), primary_key=True),
+                         sa.Column("frozen_at", sa.String(32), nullable=False),
+                         sa.Column("ranking_id", sa.Integer, sa.ForeignKey("rankings.id")))
 ranking_rows = sa.Table("ranking_rows", metadata,
                         sa.Column("ranking_id", sa.Integer, sa.ForeignKey("rankings.id"), primary_key=True),
                         sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), primary_key=True),
@@ -177,6 +201,8 @@ class Store:
                 conn.execute(info.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
             elif version == "1":
                 _upgrade_from_1(conn)
+            elif version == "2":  # schema 3 only adds tables, which create_all made
+                conn.execute(info.update().where(info.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
 
     def _check_version(self, where) -> None:
         try:
@@ -192,21 +218,46 @@ class Store:
         return _Transaction(self.engine)
 
     # -- tracks ---------------------------------------------------------------------------
-    def register_track(self, track: Track, split_hash: str) -> None:
-        """Record the track's definition and split hash once; a later pack of the same track must
-        match both, so that one board never mixes scoring rules or splits."""
+    def register_track(self, track: Track, split_hash: str, public_ids: list[str] | None = None) -> None:
+        """Record the track's definition, split hash and public ids (None: no public/private
+        split) once; a later pack of the same track must match all three, so that one board never
+        mixes scoring rules, splits or phases."""
+        from .phases import ids_sha256
+
         definition = json.dumps(track.to_json(), sort_keys=True)
+        public_sha = None if public_ids is None else ids_sha256(public_ids)
         with self._begin() as conn:
             row = conn.execute(sa.select(tracks).where(tracks.c.name == track.name)).first()
             if row is None:
                 conn.execute(tracks.insert().values(name=track.name, definition=definition,
                                                     split_manifest_hash=split_hash, registered_at=now()))
-            elif row.split_manifest_hash != split_hash:
+                if public_ids is not None:
+                    conn.execute(public_splits.insert().values(track=track.name, ids=json.dumps(sorted(public_ids)),
+                                                               ids_sha256=public_sha, registered_at=now()))
+                return
+            if row.split_manifest_hash != split_hash:
                 raise BenchError(f"track {track.name}: this GT pack's split hash {split_hash[:12]} differs from the "
                                  f"board's {row.split_manifest_hash[:12]} (another split or changed truth)")
-            elif row.definition != definition:
+            if row.definition != definition:
                 raise BenchError(f"track {track.name}: the GT pack's track definition differs from the one the "
                                  "board was registered with")
+            registered = conn.execute(sa.select(public_splits.c.ids_sha256)
+                                      .where(public_splits.c.track == track.name)).scalar()
+            if registered != public_sha:
+                raise BenchError(f"track {track.name}: this GT pack's public/private split "
+                                 f"({public_sha[:12] if public_sha else 'none'}) differs from the board's "
+                                 f"({registered[:12] if registered else 'none'})")
+
+    def public_ids(self, track: str) -> set[str] | None:
+        """The track's public ids; None when it has no public/private split."""
+        with self.engine.connect() as conn:
+            ids = conn.execute(sa.select(public_splits.c.ids).where(public_splits.c.track == track)).scalar()
+        return None if ids is None else set(json.loads(ids))
+
+    def frozen_at(self, track: str) -> str | None:
+        """When the organiser froze the track's phase; None while it is open (or has no phases)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(phase_freezes.c.frozen_at).where(phase_freezes.c.track == track)).scalar()
 
     def tracks(self) -> list[tuple[Track, str]]:
         """Registered tracks (definition as registered, split hash), by name."""
@@ -230,6 +281,8 @@ class Store:
         with self._begin() as conn:
             if conn.execute(sa.select(tracks.c.name).where(tracks.c.name == track)).first() is None:
                 raise BenchError(f"track {track} is not registered in this store")
+            if tier != "reported":  # a paper's numbers compete for nothing: they may still be added
+                _check_open(conn, track)
             sid = conn.execute(submissions.insert().values(track=track, tier=tier, submitted_at=at, status="queued",
                                                            status_at=at, **fields)).inserted_primary_key[0]
             conn.execute(events.insert().values(submission_id=sid, status="queued", at=at))
@@ -274,9 +327,11 @@ class Store:
 
     # -- results --------------------------------------------------------------------------
     def add_results(self, sid: int, parts: Mapping[str, tuple[str, bytes | None]], estimate: Estimate | None,
-                    worker: str | None = None) -> dict[str, str]:
-        """Store a scoring submission's result files (part -> (text, statistics)) and its ranking
-        estimate in one transaction, then mark it scored; return part -> SHA-256."""
+                    worker: str | None = None, public: tuple[dict, Estimate] | None = None) -> dict[str, str]:
+        """Store a scoring submission's result files (part -> (text, statistics)), its ranking
+        estimate and, on a track with a public/private split, its public view (part -> metrics on
+        the public ids, and their estimate) in one transaction, then mark it scored; return part ->
+        SHA-256."""
         import hashlib
 
         shas = {}
@@ -299,6 +354,12 @@ class Store:
                     submission_id=sid, metric=estimate.metric, value=_real(estimate.value), low=_real(estimate.low),
                     high=_real(estimate.high), seed=estimate.seed, resamples=estimate.resamples,
                     draws=np.asarray(estimate.draws, "<f8").tobytes()))
+            if public is not None:
+                view, pe = public
+                conn.execute(public_results.insert().values(
+                    submission_id=sid, view=json.dumps(view, allow_nan=True), metric=pe.metric, value=_real(pe.value),
+                    low=_real(pe.low), high=_real(pe.high), seed=pe.seed, resamples=pe.resamples,
+                    draws=np.asarray(pe.draws, "<f8").tobytes()))
             conn.execute(submissions.update().where(submissions.c.id == sid).values(status="scored", status_at=at,
                                                                                     lease_until=None))
             conn.execute(events.insert().values(submission_id=sid, status="scored", at=at, worker=worker))
@@ -333,6 +394,16 @@ class Store:
         return Estimate(row.metric, row.value, row.low, row.high, row.seed, row.resamples,
                         np.frombuffer(row.draws, "<f8").copy())
 
+    def public_result(self, sid: int) -> tuple[dict, Estimate] | None:
+        """(part -> metrics on the public ids, their ranking estimate) of a submission scored on a
+        track with a public/private split; None otherwise."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(public_results).where(public_results.c.submission_id == sid)).first()
+        if row is None:
+            return None
+        return json.loads(row.view), Estimate(row.metric, row.value, row.low, row.high, row.seed, row.resamples,
+                                              np.frombuffer(row.draws, "<f8").copy())
+
     # -- rankings -------------------------------------------------------------------------
     def add_ranking(self, track: str, cause: int, rows: Iterable[tuple[int, int | None, float | None]],
                     scored: set[int] | None = None) -> int | None:
@@ -347,11 +418,27 @@ class Store:
                     submissions.c.track == track, submissions.c.status == "scored")).scalars())
                 if now_scored != scored:
                     return None
-            rid = conn.execute(rankings.insert().values(track=track, cause=cause, computed_at=now())).inserted_primary_key[0]
-            values = [{"ranking_id": rid, "submission_id": s, "position": pos, "p_value": _real(p)} for s, pos, p in rows]
-            if values:
-                conn.execute(ranking_rows.insert(), values)
-        return int(rid)
+            return _insert_ranking(conn, track, cause, rows)
+
+    def freeze_phase(self, track: str, cause: int | None, rows: Iterable[tuple[int, int | None, float | None]],
+                     scored: set[int]) -> int | None:
+        """Close the track's public phase and, with a `cause` (the newest scored submission; None
+        when nothing is scored), append the ranking snapshot `rows` on the full split, in one
+        transaction and only while exactly `scored` are scored (None otherwise, as `add_ranking`).
+        Return the snapshot's id (0 without one)."""
+        with self._begin() as conn:
+            conn.execute(tracks.update().where(tracks.c.name == track).values(registered_at=tracks.c.registered_at))
+            if conn.execute(sa.select(public_splits.c.track).where(public_splits.c.track == track)).first() is None:
+                raise BenchError(f"track {track} has no public/private split (freeze its GT pack with "
+                                 "--public-fraction): there is no phase to close")
+            _check_open(conn, track)
+            now_scored = set(conn.execute(sa.select(submissions.c.id).where(
+                submissions.c.track == track, submissions.c.status == "scored")).scalars())
+            if now_scored != scored:
+                return None
+            rid = _insert_ranking(conn, track, cause, rows) if cause is not None else None
+            conn.execute(phase_freezes.insert().values(track=track, frozen_at=now(), ranking_id=rid))
+        return rid or 0
 
     def latest_ranking(self, track: str) -> dict[int, tuple[int | None, float | None]]:
         """submission -> (position, p-value) in the track's newest snapshot ({} before any)."""
@@ -399,6 +486,7 @@ class Store:
                 raise BenchError(f"no team {team_id}")
             if conn.execute(sa.select(tracks.c.name).where(tracks.c.name == track)).first() is None:
                 raise BenchError(f"track {track} is not registered in this store")
+            _check_open(conn, track)
             _check_quota(conn, team, track, day_start)
             fields = {"method": method, "supervision": supervision, "training_data": training_data}
             for key, value in fields.items():
@@ -486,6 +574,14 @@ class _Transaction:
         return False
 
 
+class PhaseClosed(BenchError):
+    """A submission to a track whose phase the organiser froze."""
+
+    def __init__(self, track: str, frozen_at: str):
+        self.track, self.frozen_at = track, frozen_at
+        super().__init__(f"track {track}: the phase was frozen at {frozen_at}; it takes no more submissions")
+
+
 class QuotaExceeded(BenchError):
     """An upload over one of its team's limits (`kind`: daily_limit or phase_limit)."""
 
@@ -508,6 +604,21 @@ def _check_quota(conn: sa.Connection, team: Any, track: str, day_start: str) -> 
         raise QuotaExceeded("daily_limit", team.daily_limit)
 
 
+def _check_open(conn: sa.Connection, track: str) -> None:
+    frozen = conn.execute(sa.select(phase_freezes.c.frozen_at).where(phase_freezes.c.track == track)).scalar()
+    if frozen is not None:
+        raise PhaseClosed(track, frozen)
+
+
+def _insert_ranking(conn: sa.Connection, track: str, cause: int,
+                    rows: Iterable[tuple[int, int | None, float | None]]) -> int:
+    rid = conn.execute(rankings.insert().values(track=track, cause=cause, computed_at=now())).inserted_primary_key[0]
+    values = [{"ranking_id": rid, "submission_id": s, "position": pos, "p_value": _real(p)} for s, pos, p in rows]
+    if values:
+        conn.execute(ranking_rows.insert(), values)
+    return int(rid)
+
+
 def _check_claim(sid: int, row: Any, worker: str | None) -> None:
     """An upload being scored is finished only by the worker that holds its claim: a worker whose
     lease ran out (and whose job another worker took over) cannot store a second outcome."""
@@ -522,6 +633,7 @@ def _upgrade_from_1(conn: sa.Connection) -> None:
         column = submissions.c[name]
         default = " DEFAULT 0 NOT NULL" if name == "attempts" else ""
         conn.execute(sa.text(f"ALTER TABLE submissions ADD COLUMN {name} {column.type.compile(conn.dialect)}{default}"))
+    # schema 3's tables were made by create_all
     conn.execute(info.update().where(info.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
 
 

@@ -16,6 +16,7 @@ from benchmark.errors import BenchError, DataError
 from benchmark.results import result_text
 
 from .gtpack import GTPack
+from .phases import is_public, public_view
 from .ranking import entry_of, part_mean, rank
 from .store import Estimate, Store
 from .track import Reported, Track
@@ -33,7 +34,7 @@ def add_submission(store: Store, pack: GTPack, predictions: Sequence[str | os.Pa
         raise BenchError("reported numbers are added with --reported, not as predictions")
     if tier == "reproduced" and not checkpoint:
         raise BenchError("a reproduced entry names the checkpoint bench re-ran (--checkpoint)")
-    store.register_track(pack.track, pack.split_hash)
+    store.register_track(pack.track, pack.split_hash, pack.public_ids)
     sid = store.new_submission(pack.track.name, method=method or _method_of(predictions), submitter=submitter,
                                tier=tier, supervision=supervision, training_data=training_data,
                                checkpoint=checkpoint, submitted_at=submitted_at)
@@ -59,7 +60,11 @@ def score_claimed(store: Store, pack: GTPack, sid: int, predictions: Sequence[st
     try:
         scored = _score_parts(pack, predictions, store.submission(sid), workers, progress)
         texts = {part: result_text(s.result) for part, s in scored.items()}
-        estimate = ranking_estimate(track, {p: json.loads(t) for p, t in texts.items()}, {p: s.statistics for p, s in scored.items()})
+        results = {p: json.loads(t) for p, t in texts.items()}
+        statistics = {p: s.statistics for p, s in scored.items()}
+        estimate = ranking_estimate(track, results, statistics)
+        public = store.public_ids(track.name)
+        view = None if public is None else public_view(track, results, statistics, public)
     except BenchError as exc:
         store.set_status(sid, "failed", worker, str(exc), code=classify(str(exc)))
         raise
@@ -68,7 +73,7 @@ def score_claimed(store: Store, pack: GTPack, sid: int, predictions: Sequence[st
         store.set_status(sid, "failed", worker, f"internal error: {type(exc).__name__}: {exc}", code=code)
         raise
     store.add_results(sid, {p: (texts[p], statistics_blob(scored[p].statistics)) for p in track.parts}, estimate,
-                      worker=worker)
+                      worker=worker, public=view)
     rerank(store, track, sid)
 
 
@@ -79,7 +84,7 @@ def add_reported(store: Store, pack: GTPack, reported: Reported, submitted_at: s
     if unknown:
         raise BenchError(f"reported '{reported.method}': parts {', '.join(unknown)} are not columns of track {track.name} "
                          f"({', '.join(track.parts)})")
-    store.register_track(track, pack.split_hash)
+    store.register_track(track, pack.split_hash, pack.public_ids)
     sid = store.new_submission(track.name, method=reported.method, submitter=reported.source, tier="reported",
                                supervision=reported.supervision, training_data=reported.training_data,
                                source=reported.source, submitted_at=submitted_at)
@@ -111,19 +116,45 @@ def read_reported(path: str | os.PathLike) -> Reported:
 def rerank(store: Store, track: Track, cause: int) -> int:
     """Append the track's ranking snapshot after submission `cause` was stored. Workers finishing
     at the same time rank one after the other: a snapshot is only appended while the scored
-    submissions are still those it ranked, else it is computed again."""
+    submissions are still those it ranked, else it is computed again. While a public phase is
+    open the snapshot ranks on the public ids only."""
     while True:
-        entries = []
-        for sub in store.submissions(track.name):
-            if sub["status"] != "scored":
-                continue
-            results = {part: json.loads(text) for part, (_, text) in store.results(sub["id"]).items()}
-            estimate = store.estimate(sub["id"])
-            entries.append(entry_of(track, sub["id"], sub["tier"], sub["submitted_at"], results,
-                                    None if estimate is None else estimate.draws))
+        entries = ranking_entries(store, track, public=is_public(store, track.name))
         rid = store.add_ranking(track.name, cause, rank(entries), scored={e.sid for e in entries})
         if rid is not None:
             return rid
+
+
+def freeze_phase(store: Store, track: Track) -> int:
+    """Close the track's public phase (the organiser, once): from now on its boards rank on the
+    whole split and show the stored result files; a ranking snapshot on the whole split is
+    appended with the freeze (its id, 0 when nothing is scored yet). Submissions are refused
+    from then on."""
+    while True:
+        entries = ranking_entries(store, track, public=False)
+        cause = max((e.sid for e in entries), default=None)
+        rid = store.freeze_phase(track.name, cause, rank(entries), scored={e.sid for e in entries})
+        if rid is not None:
+            return rid
+
+
+def ranking_entries(store: Store, track: Track, public: bool) -> list:
+    """The track's scored submissions as ranking entries: from the public views (`public`) or
+    from the stored result files and estimates. A reported row has no public view: its paper
+    numbers stand as they are (never ranked either way)."""
+    entries = []
+    for sub in store.submissions(track.name):
+        if sub["status"] != "scored":
+            continue
+        shown = store.public_result(sub["id"]) if public else None
+        if shown is not None:
+            results, estimate = shown
+        else:
+            results = {part: json.loads(text) for part, (_, text) in store.results(sub["id"]).items()}
+            estimate = store.estimate(sub["id"])
+        entries.append(entry_of(track, sub["id"], sub["tier"], sub["submitted_at"], results,
+                                None if estimate is None else estimate.draws))
+    return entries
 
 
 # -- scoring --------------------------------------------------------------------------------
@@ -175,15 +206,17 @@ def _score_parts(pack: GTPack, predictions: Sequence[str | os.PathLike], submiss
     return scored
 
 
-def ranking_estimate(track: Track, results: Mapping[str, Mapping], statistics: Mapping[str, Any]) -> Estimate:
+def ranking_estimate(track: Track, results: Mapping[str, Mapping], statistics: Mapping[str, Any],
+                     statistic=None) -> Estimate:
     """The ranking metric with its 95 % bootstrap interval over images. Images are resampled in
     sorted-id order, with the track's seed, jointly across the parts: every entry of the track
-    gets the same resamples, which pairs them for the p-values."""
+    gets the same resamples, which pairs them for the p-values. `statistic` (default
+    `part_statistic`) turns one part's statistics into (w -> metric, ids in the order of w)."""
     from benchmark.metrics.bootstrap import bootstrap_draws, percentile_interval
 
     stats, ids = [], None
     for part in track.rank_over:
-        fn, order = part_statistic(statistics[part], track.rank_by)
+        fn, order = (statistic or part_statistic)(statistics[part], track.rank_by)
         ids = sorted(order) if ids is None else ids
         if sorted(order) != ids:
             raise BenchError(f"part {part} was scored on other images than {track.rank_over[0]}")

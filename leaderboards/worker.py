@@ -51,7 +51,7 @@ def run_worker(store_url: str, gt_dirs: Sequence[str | os.PathLike], limits: Lim
     packs = {}
     for gt in gt_dirs:
         pack = GTPack(gt)
-        store.register_track(pack.track, pack.split_hash)  # refuses a pack that is not the board's
+        store.register_track(pack.track, pack.split_hash, pack.public_ids)  # refuses a pack that is not the board's
         packs[pack.track.name] = pack
     if not packs:
         raise BenchError("give the GT pack of at least one track (--gt)")

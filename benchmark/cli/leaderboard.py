@@ -28,9 +28,23 @@ def add_parser(sub) -> None:
     q.add_argument("--root", required=True, help="dataset folder, archive or shard")
     q.add_argument("--out", required=True, help="GT pack folder to write (keep it private)")
     q.add_argument("--bundle", help="participant bundle folder to write (default: OUT-bundle beside the pack)")
+    q.add_argument("--public-fraction", type=float, metavar="F",
+                   help="split the ids into a public share F (boards show only it until the phase is frozen) "
+                        "and a private rest; default: no split")
+    q.add_argument("--public-seed", type=int, metavar="N",
+                   help="seed of the public/private draw (default: a random one; both stay in the private pack)")
     q.add_argument("--workers", type=int, default=None, help="processes (default: all cores; 1 = none)")
     q.add_argument("--quiet", action="store_true", help="no progress bars")
     q.set_defaults(func=run_freeze)
+
+    q = lb.add_parser("phase", formatter_class=RichHelpFormatter, help="close a track's public phase (organiser)")
+    phase = q.add_subparsers(dest="phase_command", metavar="ACTION", required=True)
+    q = phase.add_parser("freeze", formatter_class=RichHelpFormatter,
+                         help="freeze the phase: boards rank on the whole split and show the result files; "
+                              "no more submissions")
+    q.add_argument("track", help="track name")
+    q.add_argument("--store", required=True, help=STORE_HELP)
+    q.set_defaults(func=run_phase_freeze)
 
     q = lb.add_parser("init", formatter_class=RichHelpFormatter, help="create a results store")
     q.add_argument("--store", required=True, help=STORE_HELP)
@@ -86,8 +100,10 @@ def run_list(args: argparse.Namespace) -> int:
     store = Store(args.store)
     for track, _ in store.tracks():
         board = load_board(store, track.name)
+        phase = {None: "", "public": f", public phase: {board.n_public} public images only",
+                 "final": ", frozen: whole split"}[board.phase]
         table = Table("#", "method", f"{track.rank_by}", "95 % CI", "p vs #1", "provenance", "submission",
-                      title=f"{track.title} ({track.name})")
+                      title=f"{track.title} ({track.name}{phase})")
         for r in board.sorted_rows("rank", "asc"):
             score = r.values["score"]
             table.add_row("–" if r.position is None else str(r.position), escape(r.method),
@@ -106,10 +122,29 @@ def run_freeze(args: argparse.Namespace) -> int:
     from benchmark.leaderboards.track import get_track
 
     bundle = args.bundle or f"{str(args.out).rstrip('/')}-bundle"
-    header = freeze(get_track(args.track), args.root, args.out, bundle, workers=args.workers, progress=not args.quiet)
+    header = freeze(get_track(args.track), args.root, args.out, bundle, workers=args.workers, progress=not args.quiet,
+                    public_fraction=args.public_fraction, public_seed=args.public_seed)
     say("froze", f"{args.track}: {header['n_images']} images of {header['dataset_spec']} {header['split']} "
                  f"(split hash {header['split_manifest_hash'][:12]}) into {args.out}")
+    if "public" in header:
+        say("public/private split", f"{header['public']['n_public']} public images "
+                                    f"(ids SHA-256 {header['public']['ids_sha256'][:12]})")
     say("participant bundle", bundle)
+    return 0
+
+
+def run_phase_freeze(args: argparse.Namespace) -> int:
+    from benchmark.errors import BenchError
+    from benchmark.leaderboards.store import Store
+    from benchmark.leaderboards.submit import freeze_phase
+
+    store = Store(args.store)
+    track = next((t for t, _ in store.tracks() if t.name == args.track), None)
+    if track is None:
+        raise BenchError(f"track {args.track} is not registered in this store")
+    rid = freeze_phase(store, track)
+    say("phase frozen", f"{track.name}: ranked on the whole split from now on"
+                        + (f" (ranking snapshot {rid})" if rid else "") + "; further submissions are refused")
     return 0
 
 
