@@ -6,12 +6,11 @@ import argparse
 import json
 import sys
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich_argparse import RichHelpFormatter
 
-from .console import say
+from .console import say, table_console
 from .dataset_args import SPLIT_HELP, add_dataset_args, dataset_spec
 
 
@@ -92,7 +91,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def print_report(result: dict) -> None:
-    console = Console()
+    console = table_console()
     splits = Table(title=escape(f"{result['dataset_spec']} at {result['root']}"))
     for col in ("split", "images", "edited", "real"):
         splits.add_column(col, justify="right" if col != "split" else "left")

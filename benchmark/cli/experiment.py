@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich_argparse import RichHelpFormatter
 
-from .console import say
+from .console import say, table_console
 
 ACTIONS = (("plan", "list the runs and whether each is done"), ("run", "run what is not done"),
            ("table", "render the tables from the finished runs' result files"),
@@ -74,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         for r in runs:
             scored = f"{eval_spec(r)} {r.definition['evaluation'].get('split', 'val')}"
             t.add_row(escape(r.label), r.state(), escape(scored), escape(str(r.train_folder)), escape(str(r.folder)))
-        Console().print(t)
+        table_console().print(t)
         return 0
     if args.experiment_command == "report":
         say("wrote", report(exp, runs, args.scale, args.out))
@@ -90,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             say("error:", "some runs failed (their failed.txt says why); they are not in the table", "red", stderr=True)
             return 1
     for metric in table_metrics(exp):
-        Console().print(render(table(exp, runs, metric), "rich"))
+        table_console().print(render(table(exp, runs, metric), "rich"))
     if getattr(args, "plot", None):
         from benchmark.experiment import robustness_plot
 

@@ -7,7 +7,7 @@ import argparse
 from rich_argparse import RichHelpFormatter
 
 from . import leaderboard_server
-from .console import say
+from .console import say, table_console
 
 STORE_HELP = "results store: a SQLite file path, or a database URL such as postgresql://user@host/db"
 
@@ -79,11 +79,10 @@ def add_parser(sub) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console()
+    console = table_console()
     if not args.store:
         from benchmark.leaderboards.track import get_track, track_names
 

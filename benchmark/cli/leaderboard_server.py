@@ -6,7 +6,7 @@ import argparse
 
 from rich_argparse import RichHelpFormatter
 
-from .console import say
+from .console import say, table_console
 
 STORE_HELP = "results store: a SQLite file path, or a database URL such as postgresql://user@host/db"
 
@@ -81,7 +81,6 @@ def run_team_add(args: argparse.Namespace) -> int:
 
 
 def run_team_list(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -91,5 +90,5 @@ def run_team_list(args: argparse.Namespace) -> int:
     for t in Store(args.store).teams():
         table.add_row(str(t["id"]), escape(t["name"]), str(t["daily_limit"] or "–"), str(t["phase_limit"] or "–"),
                       t["created_at"][:19])
-    Console().print(table)
+    table_console().print(table)
     return 0

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
 from rich.table import Table
 from rich_argparse import RichHelpFormatter
 
-from .console import say
+from .console import say, table_console
 
 
 def add_parser(sub) -> None:
@@ -47,7 +46,7 @@ def run_robustness(args: argparse.Namespace) -> int:
     for row in summary:
         table.add_row(row["group"], row["family"], _num(row["clean"]), _num(row["worst"]),
                       "–" if row["relative_drop"] is None else f"{row['relative_drop']:.1%}", _num(row["area"]))
-    Console().print(table)
+    table_console().print(table)
     say("wrote", out)
     return 0
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
 from rich_argparse import RichHelpFormatter
 
-from .console import say
+from .console import say, table_console
 from .dataset_args import SPLIT_HELP, add_dataset_args, dataset_spec
 
 
@@ -76,7 +75,7 @@ def run_eval(args: argparse.Namespace) -> int:
                       Policy.from_options(key_values(args.policy, "--policy")), batch_size=args.batch_size,
                       workers=args.workers, device=args.device, progress=not args.quiet, explain=args.explain,
                       breakdown_keys=args.breakdown, audit_format=args.audit_format)
-    Console().print(report["table"])
+    table_console().print(report["table"])
     for path in report["results"]:
         say("wrote", path)
     if report["plot"]:

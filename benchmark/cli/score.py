@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich_argparse import RichHelpFormatter
 
-from .console import say
+from .console import say, table_console
 from .dataset_args import SPLIT_HELP, add_dataset_args, dataset_spec
 
 
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     for warning in result["warnings"]:
         say("warning:", warning, "yellow", stderr=True)
     if not args.quiet:
-        print_summary(result, Console())
+        print_summary(result, table_console())
         say("wrote", args.out)
     return 0
 

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
 from rich_argparse import RichHelpFormatter
 
-from .console import say
+from .console import say, table_console
 
 from benchmark.errors import BenchError
 from benchmark.outputs import new_file
@@ -42,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out = render(grid, args.format, args.digits, args.scale)
     if args.format == "rich":
-        Console().print(out)
+        table_console().print(out)
     else:
         print(out)
     return 0

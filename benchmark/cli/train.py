@@ -6,6 +6,7 @@ import os
 
 from rich_argparse import RichHelpFormatter
 
+from .console import table_console
 from .dataset_args import add_dataset_args, dataset_spec
 
 
@@ -47,7 +48,6 @@ def run_train(args: argparse.Namespace) -> int:
     if args.device == "cpu":
         os.environ["CUDA_VISIBLE_DEVICES"] = ""  # before torch initialises CUDA
     import torch
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -71,5 +71,5 @@ def run_train(args: argparse.Namespace) -> int:
         table.add_column("")
         for key, value in summary.items():
             table.add_row(key, escape(", ".join(value) if isinstance(value, list) else str(value)))
-        Console().print(table)
+        table_console().print(table)
     return 0
