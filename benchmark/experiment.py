@@ -52,10 +52,6 @@ class Run:
         return self.name if self.evaluation is None else f"{self.name}@{self.evaluation}"
 
     @property
-    def key(self) -> str:
-        return self.folder.name.rsplit("-", 1)[-1]
-
-    @property
     def trained(self) -> bool:
         return (self.train_folder / "done").is_file()
 
@@ -182,6 +178,11 @@ def eval_spec(run: Run):
 
     ev = run.definition["evaluation"]
     return DatasetSpec.of(ev["dataset"], {"editors": ev["editors"]} if ev.get("editors") else {})
+
+
+def scored_on(run: Run) -> str:
+    """What a run is scored on, for people: its dataset spec and split."""
+    return f"{eval_spec(run)} {run.definition['evaluation'].get('split', 'val')}"
 
 
 def check_roots(runs: Sequence[Run], roots: Mapping[str, str]) -> None:
@@ -324,6 +325,12 @@ def table(exp: Config, runs: Sequence[Run], metric: str | None = None):
     return grid
 
 
+def plotted_metric(exp: Config) -> str:
+    """The metric of the robustness curves: miou when the table shows it, else its first metric."""
+    shown = exp.table.get("metrics", ["miou"])
+    return "miou" if "miou" in shown else shown[0]
+
+
 def robustness_plot(runs: Sequence[Run], metric: str, out: str | os.PathLike) -> Path:
     """The metric against each distortion's strength, one curve per finished run."""
     from benchmark.plots import plot_robustness
@@ -363,8 +370,7 @@ def report(exp: Config, runs: Sequence[Run], scale: str, out: str | os.PathLike)
         if state == "failed":
             error = (r.folder / "failed.txt").read_text().strip().splitlines()[-1]
             state = f"failed: `{error}`"
-        lines.append(f"| {r.label} | {state} | `{r.train_folder}` | `{eval_spec(r)}` "
-                     f"{r.definition['evaluation'].get('split', 'val')} |")
+        lines.append(f"| {r.label} | {state} | `{r.train_folder}` | {scored_on(r)} |")
     lines += ["", "Failed and unfinished runs are not in the tables. Rows marked *reported by the paper* are "
                   "the seed papers' numbers (`shared/spec/metrics.md`), not measured here.", "", "## Tables", ""]
     for metric in table_metrics(exp):
@@ -373,9 +379,7 @@ def report(exp: Config, runs: Sequence[Run], scale: str, out: str | os.PathLike)
         lines += [render(table(exp, runs, metric), "markdown"), ""]
     figures = []
     if done and exp.table.cols == "distortion" and len(evaluations_of(exp)[0][1]["distortions"]) > 1:
-        shown = exp.table.get("metrics", ["miou"])
-        figures.append(("Robustness", robustness_plot(runs, "miou" if "miou" in shown else shown[0],
-                                                      out / "robustness.png")))
+        figures.append(("Robustness", robustness_plot(runs, plotted_metric(exp), out / "robustness.png")))
     for r in done:
         result = read_result(r.results()[0])
         if result["metrics"].get("generator_confusion"):

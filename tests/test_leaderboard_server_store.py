@@ -9,7 +9,6 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from pg_server import PostgresServer
 
 from benchmark.errors import BenchError
 from benchmark.leaderboards.store import SCHEMA_VERSION, QuotaExceeded, Store
@@ -19,24 +18,9 @@ from benchmark.leaderboards.track import Track
 TRACK = Track(name="t", title="t", dataset="diffseg", split="val", task="binary", rank_by="miou")
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer()
-    reason = server.start()
-    if reason:
-        server.stop()
-        pytest.skip(f"PostgreSQL unavailable: {reason}")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = str(tmp_path / "board.db")
-    else:
-        url = request.getfixturevalue("postgres").new_database(f"bench_{uuid.uuid4().hex[:12]}")
-    s = Store.create(url)
+@pytest.fixture
+def store(store_url):
+    s = Store.create(store_url)
     s.register_track(TRACK, "0" * 64)
     return s
 

@@ -2,13 +2,11 @@
 failed and partial scorings never ranked, and tie-breaking by the declared metric, then time."""
 import hashlib
 import json
-import uuid
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
 from leaderboard_helpers import write_parts
-from pg_server import PostgresServer
 
 from benchmark.errors import BenchError
 from benchmark.leaderboards.board import load_board
@@ -18,25 +16,6 @@ from benchmark.leaderboards.store import Store
 from benchmark.leaderboards.submit import add_reported, add_submission, load_statistics, part_statistic
 from benchmark.leaderboards.track import Track, get_track
 from benchmark.metrics.bootstrap import bootstrap_draws, percentile_interval
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer()
-    reason = server.start()
-    if reason:
-        server.stop()
-        print(f"PostgreSQL store tests skipped: {reason}")
-        pytest.skip(f"PostgreSQL unavailable: {reason}")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "board.db")
-    return request.getfixturevalue("postgres").new_database(f"bench_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(scope="module")

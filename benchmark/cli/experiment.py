@@ -63,7 +63,7 @@ def parse_roots(given: list[str], dataset: str) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.experiment import eval_spec, load_experiment, plan, report, run_grid, table, table_metrics
+    from benchmark.experiment import load_experiment, plan, report, run_grid, scored_on, table, table_metrics
     from benchmark.tables import render
 
     exp = load_experiment(args.experiment)
@@ -71,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.experiment_command == "plan":
         t = Table("run", "state", "scored on", "training", "evaluation", title=escape(f"{exp.name} at {args.scale} scale"))
         for r in runs:
-            scored = f"{eval_spec(r)} {r.definition['evaluation'].get('split', 'val')}"
-            t.add_row(escape(r.label), r.state(), escape(scored), escape(str(r.train_folder)), escape(str(r.folder)))
+            t.add_row(escape(r.label), r.state(), escape(scored_on(r)), escape(str(r.train_folder)), escape(str(r.folder)))
         table_console().print(t)
         return 0
     if args.experiment_command == "report":
@@ -91,8 +90,7 @@ def run(args: argparse.Namespace) -> int:
     for metric in table_metrics(exp):
         table_console().print(render(table(exp, runs, metric), "rich"))
     if getattr(args, "plot", None):
-        from benchmark.experiment import robustness_plot
+        from benchmark.experiment import plotted_metric, robustness_plot
 
-        shown = exp.table.get("metrics", ["miou"])
-        say("wrote", robustness_plot(runs, "miou" if "miou" in shown else shown[0], args.plot))
+        say("wrote", robustness_plot(runs, plotted_metric(exp), args.plot))
     return 0
