@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
 
-from benchmark.datasets.sample import IGNORE_INDEX
+from benchmark.tasks import IGNORE
 from benchmark.errors import BenchError
 from benchmark.metrics.image_score import image_scores
 
@@ -131,7 +131,7 @@ class SegmentationModel(Detector):
         if self.dice_weight:
             from segmentation_models_pytorch.losses import DiceLoss
 
-            self.dice = DiceLoss("multiclass", classes=list(range(1, num_classes)), ignore_index=IGNORE_INDEX)
+            self.dice = DiceLoss("multiclass", classes=list(range(1, num_classes)), ignore_index=IGNORE)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -160,12 +160,12 @@ class SegmentationModel(Detector):
         if logits.shape[-2:] != mask.shape[-2:]:
             logits = F.interpolate(logits, size=mask.shape[-2:], mode="bilinear", align_corners=False)
         # Mean over labelled pixels; a batch that is all ignore gives 0 instead of NaN.
-        loss = F.cross_entropy(logits.float(), mask, weight=self.class_weight, ignore_index=IGNORE_INDEX,
+        loss = F.cross_entropy(logits.float(), mask, weight=self.class_weight, ignore_index=IGNORE,
                                reduction="sum")
         if self.class_weight is None:
-            norm = (mask != IGNORE_INDEX).sum()
+            norm = (mask != IGNORE).sum()
         else:
-            valid = mask != IGNORE_INDEX
+            valid = mask != IGNORE
             norm = self.class_weight[mask[valid]].sum()
         loss = loss / norm.clamp_min(1)
         if self.dice_weight:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.datasets.sample import IGNORE_INDEX
+from benchmark.tasks import IGNORE
 from benchmark.errors import BenchError
 
 from .contract import Detector
@@ -66,15 +66,15 @@ def pixel_cross_entropy(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tenso
     """Mean cross-entropy of N×2×h×w logits over the labelled pixels of `mask` (at h×w); a batch
     that is all ignore gives 0 instead of NaN."""
     target = mask_at(mask, logits.shape[-2:])
-    loss = F.cross_entropy(logits.float(), target, ignore_index=IGNORE_INDEX, reduction="sum")
-    return loss / (target != IGNORE_INDEX).sum().clamp_min(1)
+    loss = F.cross_entropy(logits.float(), target, ignore_index=IGNORE, reduction="sum")
+    return loss / (target != IGNORE).sum().clamp_min(1)
 
 
 def pixel_bce(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean binary cross-entropy of N×h×w fake logits over the labelled pixels of `mask`; 0 when
     none is labelled."""
     target = mask_at(mask, logits.shape[-2:])
-    valid = target != IGNORE_INDEX
+    valid = target != IGNORE
     loss = F.binary_cross_entropy_with_logits(logits.float(), (target == 1).float(), reduction="none")
     return (loss * valid).sum() / valid.sum().clamp_min(1)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmark.datasets.base import canonical_split
-from benchmark.datasets.sample import IGNORE_INDEX
+from benchmark.tasks import IGNORE
 from benchmark.datasets.spec import DatasetSpec
 from benchmark.errors import BenchError, DataError
 
@@ -46,7 +46,7 @@ class CheckReport:
             self.encodings["edited" if sample.label else "real"][sample.meta["encoding"]] += 1
         if sample.label:
             self.turns[len(sample.generators)] += 1
-            if (sample.mask != IGNORE_INDEX).any():  # fully generated images have no edited area
+            if (sample.mask != IGNORE).any():  # fully generated images have no edited area
                 self.areas.append(sample.edited_fraction)
 
     def to_json(self) -> dict:

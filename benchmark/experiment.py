@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -32,6 +31,7 @@ from mmengine.config import Config
 
 from benchmark import __version__
 from benchmark.errors import BenchError
+from benchmark.hashing import sha256_file, sha256_json
 
 EXPERIMENT_DIR = Path(__file__).resolve().parent / "configs" / "experiments"
 SCALES = ("demo", "paper")
@@ -100,7 +100,7 @@ def load_experiment(name_or_path: str) -> Config:
 
 
 def _key(definition: Mapping) -> str:
-    return hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return sha256_json(definition)[:12]
 
 
 def _applying(cfg_options: Mapping[str, Any], config: str | None, baseline: str | None) -> dict:
@@ -397,7 +397,7 @@ def report(exp: Config, runs: Sequence[Run], scale: str, out: str | os.PathLike)
     for r in done:
         selection = _selection(r.train_folder)
         for path in r.results():
-            result, digest = read_result(path), hashlib.sha256(path.read_bytes()).hexdigest()
+            result, digest = read_result(path), sha256_file(path)
             sub, prov = result.get("submission", {}), result.get("provenance", {})
             lines.append(f"| {r.label} | {result['distortion']} | `{path}` | `{digest[:16]}` | `{result['dataset_spec']}` | "
                          f"{result['split']} | `{str(prov.get('split_manifest_hash'))[:16]}` | "

@@ -64,8 +64,9 @@ def export_split(dataset: str | DatasetSpec, root: str | os.PathLike, split: str
     from benchmark.distortions.base import canonical, describe_distortion
     from benchmark.parallel import run_chunks
     from benchmark.predictions.pack import EXPORT_MANIFEST
+    from benchmark.tasks import LOCALIZATION_TASKS
 
-    if task not in ("binary", "semantic"):
+    if task not in LOCALIZATION_TASKS:
         raise BenchError(f"export task '{task}' (masks are written for binary or semantic)")
     distortion = canonical(distortion)
     spec = DatasetSpec.of(dataset)

@@ -8,7 +8,6 @@ every core.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 from benchmark.datasets.sample import Target
 from benchmark.datasets.spec import DatasetSpec
 from benchmark.errors import BenchError, DataError
+from benchmark.hashing import sha256_hex
 from benchmark.outputs import new_file
 from benchmark.parallel import run_chunks
 
@@ -53,16 +53,13 @@ def prediction_at(stored: np.ndarray, task: str, shape: tuple[int, int],
 def target_digest(target: Target) -> str:
     """Hash of everything a score depends on in the truth: label, generators and the label map."""
     head = f"{target.label}|{list(target.generators)}|{target.mask.shape}".encode()
-    return hashlib.sha256(head + target.mask.tobytes()).hexdigest()
+    return sha256_hex(head + target.mask.tobytes())
 
 
 def split_hash(digests: Iterable[tuple[str, str]]) -> str:
     """SHA-256 over the sorted image ids and their targets: results on different splits (or on a
     split whose masks or labels changed) get different hashes."""
-    h = hashlib.sha256()
-    for image_id, digest in sorted(digests):
-        h.update(f"{image_id}\t{digest}\n".encode())
-    return h.hexdigest()
+    return sha256_hex("".join(f"{image_id}\t{digest}\n" for image_id, digest in sorted(digests)))
 
 
 def make_evaluator(task: str, generators: list[str], policy):

@@ -19,10 +19,11 @@ import numpy as np
 
 from benchmark.errors import BenchError, DataError
 from benchmark.registry import DATASETS
+from benchmark.tasks import IGNORE
 
 from .base import BaseAdapter, flag, names, text
 from .imageio import decode_image, decode_inverted_mask, image_encoding, image_shape
-from .sample import IGNORE_INDEX, Sample, Target
+from .sample import Sample, Target
 from .stores import read_file
 
 SOURCES = ("celebahq", "ffhq")
@@ -158,7 +159,7 @@ class Dolos(BaseAdapter):
             return self.make_target(record.image_id, np.zeros(shape, np.uint8), str(record.image),
                                     dict(meta, mask="real"), label=0)
         meta["mask"] = "none" if record.mask is None else "withheld"
-        return self.make_target(record.image_id, np.full(shape, IGNORE_INDEX, np.uint8),
+        return self.make_target(record.image_id, np.full(shape, IGNORE, np.uint8),
                                 str(record.mask or record.image), meta, label=1, generator=record.generator)
 
     def load(self, record: Record) -> Sample:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-IGNORE_INDEX = 255
+from benchmark.tasks import IGNORE
 
 
 @dataclass
@@ -30,11 +30,11 @@ class Target:
     @property
     def localized(self) -> bool:
         """Whether the mask says anything per pixel; images without it count for detection only."""
-        return bool((self.mask != IGNORE_INDEX).any())
+        return bool((self.mask != IGNORE).any())
 
     @property
     def edited_fraction(self) -> float:
-        valid = self.mask != IGNORE_INDEX
+        valid = self.mask != IGNORE
         return float(((self.mask > 0) & valid).sum() / max(int(valid.sum()), 1))
 
 
@@ -59,5 +59,5 @@ class Sample(Target):
 def generator_ids(mask: np.ndarray) -> tuple[int, ...]:
     """Generator ids present in a label mask (0 and the ignore index excluded)."""
     counts = np.bincount(mask.ravel(), minlength=256)
-    counts[0] = counts[IGNORE_INDEX] = 0
+    counts[0] = counts[IGNORE] = 0
     return tuple(int(i) for i in np.flatnonzero(counts))

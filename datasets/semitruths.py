@@ -27,11 +27,12 @@ import numpy as np
 
 from benchmark.errors import BenchError, DataError
 from benchmark.registry import DATASETS
+from benchmark.tasks import IGNORE
 
 from .base import SPLITS, BaseAdapter, flag, names, numbers, text
 from .csvtables import find_tables, read_table
 from .imageio import decode_binary_mask, decode_image, image_encoding, image_shape
-from .sample import IGNORE_INDEX, Sample, Target
+from .sample import Sample, Target
 from .tarshards import TarShardStore, is_shard
 
 SOURCES = ("ADE20K", "CelebAHQ", "CityScapes", "HumanParsing", "OpenImages", "SUN_RGBD")
@@ -325,7 +326,7 @@ class SemiTruths(BaseAdapter):
         if isinstance(record, RealRecord):
             return self.make_target(record.image_id, np.zeros(shape, np.uint8), where, record.meta, label=0)
         if record.mask is None:
-            return self.make_target(record.image_id, np.full(shape, IGNORE_INDEX, np.uint8), where, record.meta,
+            return self.make_target(record.image_id, np.full(shape, IGNORE, np.uint8), where, record.meta,
                                     label=1, generator=record.generator)
         mstore, mname = record.mask
         binary = decode_binary_mask(mstore.read(mname), mstore.where(mname))

@@ -14,10 +14,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .base import BaseAdapter
-from .sample import IGNORE_INDEX
+from benchmark.tasks import IGNORE, LOCALIZATION_TASKS
 
-TASKS = ("binary", "semantic")
+from .base import BaseAdapter
+
 Distortion = Callable[[np.ndarray, int], np.ndarray]
 
 
@@ -69,8 +69,8 @@ class SegmentationDataset(Dataset):
     def __init__(self, adapter: BaseAdapter, size: int | tuple[int, int] = 512, task: str = "binary",
                  train: bool = False, transforms: A.Compose | None = None,
                  distortion: Distortion | None = None, seed: int | None = None, crop: int | None = None):
-        if task not in TASKS:
-            raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+        if task not in LOCALIZATION_TASKS:
+            raise ValueError(f"task must be one of {LOCALIZATION_TASKS}, got {task!r}")
         self.adapter = adapter
         self.task = task
         self.transforms = transforms or default_transforms(size, train, seed, crop)
@@ -89,7 +89,7 @@ class SegmentationDataset(Dataset):
         out = self.transforms(image=image, mask=sample.mask)
         mask = out["mask"]
         if self.task == "binary":
-            mask = np.where(mask == IGNORE_INDEX, IGNORE_INDEX, mask > 0).astype(np.uint8)
+            mask = np.where(mask == IGNORE, IGNORE, mask > 0).astype(np.uint8)
         return {
             "inputs": torch.from_numpy(np.ascontiguousarray(out["image"].transpose(2, 0, 1))),
             "mask": torch.from_numpy(np.ascontiguousarray(mask)),

@@ -63,11 +63,11 @@ class PackTargets:
         return len(self.records)
 
     def load_target(self, record: PackRecord) -> Target:
-        from benchmark.predictions.format import sha256
+        from benchmark.hashing import sha256_hex
 
         path = id_path(self.root / "masks", record.image_id, ".png")
         data = read_file(path)
-        if sha256(data) != record.sha256:
+        if sha256_hex(data) != record.sha256:
             raise DataError(str(path), f"SHA-256 does not match {HEADER} (the pack changed after freezing)")
         return Target(record.image_id, decode_label_mask(data, str(path)), record.label, record.generators,
                       dict(record.meta))
@@ -202,7 +202,8 @@ def _init(adapter, out: Path) -> None:
 
 
 def _freeze_chunk(records: Sequence) -> tuple[list[tuple[dict, str]], list[str]]:
-    from benchmark.predictions.format import encode_mask_png, sha256
+    from benchmark.hashing import sha256_hex
+    from benchmark.predictions.format import encode_mask_png
     from benchmark.scoring import target_digest
 
     adapter, out = _WORKER["adapter"], _WORKER["out"]
@@ -217,7 +218,7 @@ def _freeze_chunk(records: Sequence) -> tuple[list[tuple[dict, str]], list[str]]
         data = encode_mask_png(target.mask)
         write_id_file(out / "masks", target.image_id, ".png", data)
         rows.append(({"id": target.image_id, "label": int(target.label), "generators": [int(g) for g in target.generators],
-                      "meta": meta, "mask_sha256": sha256(data)},
+                      "meta": meta, "mask_sha256": sha256_hex(data)},
                      target_digest(target)))
     return rows, problems
 

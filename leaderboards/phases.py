@@ -9,14 +9,13 @@ and publishes nothing computed from private ids. Freezing the phase (`bench lead
 freeze`) switches the boards to the stored result files, which cover the whole split."""
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from benchmark.errors import BenchError
+from benchmark.hashing import sha256_json
 
 from .store import Estimate, Store
 from .track import Track
@@ -47,7 +46,7 @@ def is_public(store: Store, track: str) -> bool:
 
 def ids_sha256(ids: Sequence[str]) -> str:
     """The hash the pack and the store record of a public id list."""
-    return hashlib.sha256(json.dumps(sorted(ids)).encode()).hexdigest()
+    return sha256_json(sorted(ids))
 
 
 def public_view(track: Track, results: Mapping[str, Mapping[str, Any]], statistics: Mapping[str, Any],

@@ -25,14 +25,15 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 import sqlalchemy as sa
 
+from benchmark.clock import utc_stamp
 from benchmark.errors import BenchError
+from benchmark.hashing import sha256_hex
 
 from .track import Track
 
@@ -143,7 +144,7 @@ ranking_rows = sa.Table("ranking_rows", metadata,
 
 def now() -> str:
     """UTC time as fixed-width ISO 8601 text: sorts the same on every backend."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc_stamp()
 
 
 def store_url(store: str | os.PathLike) -> str:
@@ -332,8 +333,6 @@ class Store:
         estimate and, on a track with a public/private split, its public view (part -> metrics on
         the public ids, and their estimate) in one transaction, then mark it scored; return part ->
         SHA-256."""
-        import hashlib
-
         shas = {}
         with self._begin() as conn:
             row = conn.execute(sa.select(submissions.c.status, submissions.c.worker, submissions.c.job_dir)
@@ -343,7 +342,7 @@ class Store:
             _check_claim(sid, row, worker)
             at = now()
             for part, (text, statistics) in parts.items():
-                sha = hashlib.sha256(text.encode()).hexdigest()
+                sha = sha256_hex(text)
                 if conn.execute(sa.select(documents.c.sha256).where(documents.c.sha256 == sha)).first() is None:
                     conn.execute(documents.insert().values(sha256=sha, text=text))
                 conn.execute(results.insert().values(submission_id=sid, part=part, sha256=sha, statistics=statistics,
@@ -591,7 +590,7 @@ class QuotaExceeded(BenchError):
 
 
 def lease_at(seconds: float) -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc_stamp(after_seconds=seconds)
 
 
 def _check_quota(conn: sa.Connection, team: Any, track: str, day_start: str) -> None:

@@ -5,13 +5,14 @@ count a team's submissions to a track per UTC day and over the phase (the track'
 board); an upload over either is answered 429 with the time the limit resets."""
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from benchmark.clock import utc_now, utc_stamp
 from benchmark.errors import BenchError
+from benchmark.hashing import sha256_hex
 from benchmark.outputs import new_file
 
 from .codes import Rejected
@@ -21,7 +22,7 @@ TOKEN_PREFIX = "bench_"
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return sha256_hex(token)
 
 
 def add_team(store: Store, name: str, token_file: str | os.PathLike, daily_limit: int | None = None,
@@ -65,15 +66,14 @@ def authenticate(store: Store, authorization: str | None) -> dict:
 
 def day_start(at: datetime | None = None) -> str:
     """The start of the current UTC day, in the store's time format."""
-    at = at or datetime.now(timezone.utc)
-    return at.replace(hour=0, minute=0, second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc_stamp((at or utc_now()).replace(hour=0, minute=0, second=0, microsecond=0))
 
 
 def over_limit(exc: QuotaExceeded) -> Rejected:
     """The 429 answer to an upload over a limit, with when it resets (a phase limit: never, until
     the organiser opens a new phase)."""
     if exc.kind == "daily_limit":
-        reset = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        reset = utc_now().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
         reset_at = reset.strftime("%Y-%m-%dT%H:%M:%SZ")
         return Rejected("daily_limit", f"daily limit of {exc.limit} submission(s) to this track reached; it resets "
                                        f"at {reset_at}", reset_at=reset_at, limit=exc.limit)

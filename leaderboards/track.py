@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from benchmark.errors import BenchError
-
-LOCALIZATION_TASKS = ("binary", "semantic")
+from benchmark.tasks import LOCALIZATION_TASKS, TASKS
 # Breakdowns that describe the ground truth image by image (edited-area bins and quantiles): a
 # hidden track does not publish them.
 GT_BREAKDOWNS = ("area_bin", "area_quantile")
@@ -55,7 +54,7 @@ class Track:
         from benchmark.datasets.base import canonical_split
         from benchmark.metrics.policy import PRESETS
 
-        if self.task not in (*LOCALIZATION_TASKS, "detection"):
+        if self.task not in TASKS:
             raise BenchError(f"track {self.name}: task '{self.task}' (known: binary, semantic, detection)")
         if self.policy not in PRESETS:
             raise BenchError(f"track {self.name}: unknown policy preset '{self.policy}'")

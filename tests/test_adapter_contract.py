@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchmark.cli.main import main
-from benchmark.datasets import SPLITS, DatasetSpec, IGNORE_INDEX
+from benchmark.datasets import SPLITS, DatasetSpec, IGNORE
 from benchmark.datasets.ids import id_problem
 from benchmark.errors import BenchError, DataError
 from benchmark.registry import DATASETS, DEMOS, names
@@ -60,7 +60,7 @@ def test_targets_ids_and_splits(text, demo_roots):
             assert (target.label, target.generators) == (sample.label, sample.generators)
             assert target.meta.items() <= sample.meta.items()
             if target.label == 0:
-                assert not ((target.mask > 0) & (target.mask != IGNORE_INDEX)).any()
+                assert not ((target.mask > 0) & (target.mask != IGNORE)).any()
             else:
                 assert target.generators  # every edited image names the generator(s) behind it
     assert seen

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from benchmark.datasets.diffseg import read_label_map
 from benchmark.errors import BenchError
-from benchmark.predictions.format import Predictions, decode_mask_png, decode_rle, encode_mask_png, generator_map, sha256
+from benchmark.hashing import sha256_hex
+from benchmark.predictions.format import Predictions, decode_mask_png, decode_rle, encode_mask_png, generator_map
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 json_values = st.recursive(st.none() | st.booleans() | st.integers(-2 ** 40, 2 ** 40) | st.floats() | st.text(max_size=20),
@@ -57,7 +58,7 @@ def test_rle_decoder(rle):
 
 def _valid_manifest(members: dict[str, bytes]) -> dict:
     return {"task": "binary", "dataset": "diffseg", "split": "train", "method": "m",
-            "generators": generator_map(["a", "b"]), "files": {k: sha256(v) for k, v in members.items()}}
+            "generators": generator_map(["a", "b"]), "files": {k: sha256_hex(v) for k, v in members.items()}}
 
 
 names = st.text(alphabet="ab/._-\\\x00 é", min_size=1, max_size=12).map(lambda s: "masks/" + s) | st.sampled_from(

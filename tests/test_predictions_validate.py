@@ -9,7 +9,8 @@ from PIL import Image
 from benchmark.cli.main import main
 from benchmark.datasets import DiffSeg30k
 from benchmark.predictions import validate_predictions, write_predictions
-from benchmark.predictions.format import Predictions, decode_rle, encode_rle, sha256
+from benchmark.hashing import sha256_hex
+from benchmark.predictions.format import Predictions, decode_rle, encode_rle
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def _write(path, gts, task="binary", **kw):
 def _rehash(pred):
     """Re-sign a tampered folder so that only the intended problem remains."""
     manifest = json.loads((pred / "manifest.json").read_text())
-    manifest["files"] = {p.relative_to(pred).as_posix(): sha256(p.read_bytes())
+    manifest["files"] = {p.relative_to(pred).as_posix(): sha256_hex(p.read_bytes())
                          for p in sorted(pred.rglob("*")) if p.is_file() and p.name != "manifest.json"}
     (pred / "manifest.json").write_text(json.dumps(manifest))
 

@@ -10,6 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich_argparse import RichHelpFormatter
 
+from benchmark.tasks import LOCALIZATION_TASKS
+
 from .console import say, table_console
 from .dataset_args import SPLIT_HELP, add_dataset_args, dataset_spec
 
@@ -44,7 +46,7 @@ def add_parser(sub) -> None:
     export.add_argument("--distortion", default=None, help="e.g. jpeg60, resize256, jpeg60+resize256 (default: clean)")
     export.add_argument("--with-masks", action="store_true",
                         help="also write the GT as masks/{id}.png in the predictions' encoding (packable)")
-    export.add_argument("--task", choices=("binary", "semantic"), default="semantic",
+    export.add_argument("--task", choices=LOCALIZATION_TASKS, default="semantic",
                         help="mask encoding of --with-masks: binary 0/255 or semantic class ids (default)")
     export.add_argument("--seed", type=int, default=0, help="seed of random distortions (noise)")
     export.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")

@@ -5,6 +5,8 @@ import argparse
 
 from rich_argparse import RichHelpFormatter
 
+from benchmark.tasks import TASKS
+
 from .console import say
 from .dataset_args import SPLIT_HELP, add_dataset_args, dataset_spec
 
@@ -14,7 +16,7 @@ def add_parser(sub) -> None:
                        help="build a predictions folder/zip (manifest, hashes) from plain mask PNGs")
     p.add_argument("--masks", required=True, help="folder of {image_id}.png masks, or a COCO RLE JSON (binary)")
     p.add_argument("--out", required=True, help="submission to write: a new folder, or a path ending in .zip")
-    p.add_argument("--task", choices=("binary", "semantic", "detection"),
+    p.add_argument("--task", choices=TASKS,
                    help="binary: PNG = round(255 * P(edited)); semantic: PNG = class id "
                         "(default: from export.json beside the masks)")
     add_dataset_args(p, required=False, root_required=False)

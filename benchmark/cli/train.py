@@ -6,6 +6,8 @@ import os
 
 from rich_argparse import RichHelpFormatter
 
+from benchmark.tasks import LOCALIZATION_TASKS
+
 from .console import table_console
 from .dataset_args import add_dataset_args, dataset_spec
 
@@ -23,7 +25,7 @@ def add_parser(sub) -> None:
                                    "train ...` the same command trains with DDP.")
     p.add_argument("--baseline", help="baseline name (deeplabv3plus, fcn8s); its paper config is the default")
     add_dataset_args(p, required=False)
-    p.add_argument("--task", choices=("binary", "semantic"), default="binary",
+    p.add_argument("--task", choices=LOCALIZATION_TASKS, default="binary",
                    help="binary: edited vs not; semantic: one class per generator (default: binary)")
     p.add_argument("--config", help="config file, or the name of a packaged config (e.g. deeplabv3plus_r18_demo_cpu)")
     p.add_argument("--work-dir", help="output folder for checkpoints and logs (default: work_dirs/<model>_<dataset>_<task>)")

@@ -4,7 +4,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-IGNORE = 255
+from benchmark.tasks import IGNORE
+
 _FLOAT32_EXACT = 1 << 24  # cv2.calcHist counts in float32: exact below 2**24 pixels per image
 
 

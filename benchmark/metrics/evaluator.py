@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import BenchError
+from ..tasks import LOCALIZATION_TASKS
 from .breakdown import area_bin_labels, area_quantile_labels, group_masks
 from .counting import count_image
 from .policy import Policy
@@ -16,7 +17,6 @@ from .records import Records
 from .reduce import Context, per_image_values, row_nanmean, summarise
 from .sanity import sanity_warnings
 
-TASKS = ("binary", "semantic")
 STATE_VERSION = 2
 _PER_IMAGE_COLUMNS = ("iou", "pbca", "f1", "bf1", "fp_area", "pixel_acc")
 
@@ -34,8 +34,8 @@ class Evaluator:
 
     def __init__(self, task: str, class_names: list[str], policy: Policy = Policy(), per_image: bool = True,
                  generator_names: list[str] | None = None):
-        if task not in TASKS:
-            raise BenchError(f"unknown task '{task}' (known: {', '.join(TASKS)})")
+        if task not in LOCALIZATION_TASKS:
+            raise BenchError(f"unknown task '{task}' (known: {', '.join(LOCALIZATION_TASKS)})")
         if len(class_names) < 2 or (task == "binary" and len(class_names) != 2):
             raise BenchError(f"task {task}: class_names {class_names} must be 'unedited' plus "
                              + ("'edited'" if task == "binary" else "one name per generator"))

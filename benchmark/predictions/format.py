@@ -13,7 +13,6 @@ scorer and the leaderboard read it with `Predictions`.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
@@ -32,12 +31,13 @@ from benchmark.datasets.ids import check_id, id_problem
 from benchmark.datasets.imageio import png_truncated
 from benchmark.datasets.stores import DirStore, ZipStore
 from benchmark.errors import BenchError, DataError
+from benchmark.hashing import sha256_hex
+from benchmark.tasks import TASKS
 from benchmark.limits import (MAP_PIXELS_PER_GT_PIXEL, MAX_COMPRESSION_RATIO, MAX_MAP_PIXELS, MAX_FIELD_CHARS, MAX_LIST_ITEMS,
                               MAX_MANIFEST_BYTES, MAX_MEMBER_BYTES, RATIO_CHECKED_ABOVE)
 from benchmark.outputs import is_zip_name, new_output
 
 SCHEMA = "bench.predictions/1"
-TASKS = ("binary", "semantic", "detection")
 MANIFEST = "manifest.json"
 SCORES = "scores.csv"
 RLE = "masks.json"
@@ -50,10 +50,6 @@ EXTRA_FIELDS = {"baseline": str, "train_dataset_spec": str, "train_generators": 
                 "size": int, "score_rule": str, "checkpoint": str, "explanation": str, "experiment_run": str}
 TEXT_FIELDS = ("task", "dataset", "dataset_spec", "split", "method", "schema", "toolkit_version", "distortion")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def generator_map(generators: Iterable[str]) -> dict[str, str]:
@@ -358,7 +354,7 @@ class Predictions:
 
     def _checked_bytes(self, name: str) -> bytes | None:
         data = self.read(name)
-        if name in self.hashes and sha256(data) != self.hashes[name]:
+        if name in self.hashes and sha256_hex(data) != self.hashes[name]:
             self._problem(name, "SHA-256 does not match the manifest (file changed after packing)")
             return None
         return data
@@ -467,7 +463,7 @@ class Predictions:
             return decode_rle(self.rle[image_id], f"{self.where(RLE)}[{image_id}]", gt_shape)
         name = self.masks[image_id]
         data = self.read(name)
-        if name in self.hashes and sha256(data) != self.hashes[name]:
+        if name in self.hashes and sha256_hex(data) != self.hashes[name]:
             raise DataError(self.where(name), "SHA-256 does not match the manifest (file changed after packing)")
         mask = decode_mask_png(data, self.where(name), gt_shape)
         if self.task == "semantic" and mask.max(initial=0) > len(self.generators):
@@ -484,7 +480,7 @@ class Predictions:
 
     def describe(self) -> dict:
         """What a result records of the submission: the manifest's SHA-256 and its extra fields."""
-        return {"manifest_sha256": sha256(self.read(MANIFEST)), **self.extra_manifest()}
+        return {"manifest_sha256": sha256_hex(self.read(MANIFEST)), **self.extra_manifest()}
 
 
 def load_json(data: bytes, where: str):
@@ -524,7 +520,7 @@ class _Writer:
 
     def add(self, name: str, data: bytes, listed: bool = True) -> None:
         if listed:
-            self.hashes[name] = sha256(data)
+            self.hashes[name] = sha256_hex(data)
         if self.zip is not None:
             self.zip.writestr(name, data)
         else:

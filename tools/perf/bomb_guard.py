@@ -57,7 +57,8 @@ def write_dataset(root: Path, side: int = 64) -> Path:
 
 def write_submission(path: Path, masks: dict[str, bytes] | None = None, rle: list | None = None) -> Path:
     """A binary submission for the two images of `write_dataset`, its hashes in the manifest."""
-    from benchmark.predictions.format import generator_map, sha256
+    from benchmark.hashing import sha256_hex
+    from benchmark.predictions.format import generator_map
 
     members = {f"masks/{k}.png": v for k, v in (masks or {}).items()}
     if rle is not None:
@@ -65,7 +66,7 @@ def write_submission(path: Path, masks: dict[str, bytes] | None = None, rle: lis
     manifest = {"task": "binary", "dataset": "diffseg", "split": "train", "method": "bomb",
                 "generators": generator_map(["SD2", "SD3.5", "SDXL", "Flux.1", "Glide", "Kolors",
                                              "HunyuanDiT-1.1", "Kandinsky-2.2"]),
-                "files": {k: sha256(v) for k, v in members.items()}}
+                "files": {k: sha256_hex(v) for k, v in members.items()}}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
             zf.writestr(name, data)
