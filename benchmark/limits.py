@@ -1,7 +1,7 @@
 """Caps on what untrusted input may make the toolkit read or allocate. Everything declared by a
 file (a zip member's size, a PNG's width and height, an RLE's size) is checked against these
 before any byte is decompressed or decoded, so a bomb is refused in milliseconds with no memory
-spent on it. Documented in the README ("What is refused and why")."""
+spent on it. Documented in docs/scoring.md ("What is refused and why")."""
 
 # A submitted map may hold at most this many times the ground-truth image's pixels (2x per side):
 # enough for any network resolution, never a way to make the scorer allocate gigabytes.
