@@ -37,9 +37,9 @@ def per_image_values(rec: Stacked, ctx: Context) -> dict[str, np.ndarray]:
     """Per-image scores (N,): forensic iou/pbca/f1 (max with the inverted map when allowed), bf1, seg iou.
     Images without per-pixel truth get NaN everywhere, so every localization mean leaves them out."""
     counts = binary_counts(rec.conf)
-    out = forensic_scores(counts, ctx.policy.empty_union)
+    out = forensic_scores(counts, ctx.policy.empty_union, ctx.policy.epsilon)
     if rec.conf_inv is not None:
-        inv = forensic_scores(binary_counts(rec.conf_inv), ctx.policy.empty_union)
+        inv = forensic_scores(binary_counts(rec.conf_inv), ctx.policy.empty_union, ctx.policy.epsilon)
         out = {k: np.fmax(v, inv[k]) for k, v in out.items()}
     tp, fp, fn, tn = counts.T
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -49,7 +49,8 @@ def per_image_values(rec: Stacked, ctx: Context) -> dict[str, np.ndarray]:
     inter = np.diagonal(seg, axis1=1, axis2=2).astype(np.float64)
     union = seg.sum(1) + seg.sum(2) - inter
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["seg_iou"] = np.where(union > 0, inter / np.maximum(union, 1), np.nan)  # (N, K)
+        both_empty = np.nan if ctx.policy.iou_both_empty is None else ctx.policy.iou_both_empty
+        out["seg_iou"] = np.where(union > 0, inter / np.maximum(union, 1), both_empty)  # (N, K)
         total = seg.sum((1, 2))
         out["pixel_acc"] = np.where(total > 0, inter.sum(1) / np.maximum(total, 1), np.nan)
     blind = rec.localized == 0
