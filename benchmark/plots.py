@@ -141,15 +141,16 @@ def plot_confusion(result: Mapping, out: str | os.PathLike, where: str = "result
 
 
 # -- area -------------------------------------------------------------------------------------
-def plot_area(frame, metric: str, out: str | os.PathLike, title: str = "", bins: int = 10) -> Path:
+def plot_area(frame, metric: str, out: str | os.PathLike, title: str = "", bins: int = 10,
+              where: str = "per-image table") -> Path:
     """Per-image `metric` against the edited share of the image (edited images only), with the
-    mean per area decile."""
+    mean per area decile. `where` names the table's file in messages."""
     missing = [c for c in ("edited_area", "label", metric) if c not in frame.columns]
     if missing:
-        raise BenchError(f"per-image table lacks column(s) {', '.join(missing)}")
+        raise BenchError(f"{where}: lacks column(s) {', '.join(missing)} (write it with bench score --per-image)")
     edited = frame[(frame["label"] == 1) & frame[metric].notna()]
     if edited.empty:
-        raise BenchError(f"no edited image with a {metric} value")
+        raise BenchError(f"{where}: no edited image with a {metric} value")
     area, value = edited["edited_area"].to_numpy(float), edited[metric].to_numpy(float)
     fig, (ax,) = _figure(1, width=6)
     ax.scatter(area, value, s=8, alpha=0.4, label="images")

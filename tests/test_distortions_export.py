@@ -5,7 +5,7 @@ import zipfile
 import cv2
 import numpy as np
 import pytest
-from diffseg_fixture import make_diffseg
+from diffseg_fixtures import make_diffseg
 from PIL import Image
 
 from benchmark.cli.main import main

@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 import pytest
-from diffseg_fixture import GENERATORS, make_diffseg
+from diffseg_fixtures import GENERATORS, make_diffseg
 from PIL import Image
 
 from benchmark.cli.main import main

@@ -28,7 +28,7 @@ import numpy as np
 from benchmark import __version__
 from benchmark.datasets.base import canonical_split
 from benchmark.datasets.ids import check_id, id_problem
-from benchmark.datasets.imageio import png_truncated
+from benchmark.datasets.imageio import png_stream_problem
 from benchmark.datasets.stores import DirStore, ZipStore
 from benchmark.errors import BenchError, DataError
 from benchmark.hashing import sha256_hex
@@ -76,9 +76,7 @@ def png_header_problem(data: bytes) -> str | None:
     if colour != 0 or depth != 8:
         return (f"PNG is {depth}-bit {kinds.get(colour, f'colour type {colour}')}; masks must be "
                 "8-bit single-channel grey (mode L)")
-    if png_truncated(data):
-        return "truncated PNG (no IEND chunk)"
-    return None
+    return png_stream_problem(data)
 
 
 def map_size_problem(size: tuple[int, int], gt_shape: tuple[int, int] | None) -> str | None:

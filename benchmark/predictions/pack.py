@@ -99,6 +99,27 @@ def _png_masks(folder: Path, task: str, n_classes: int, scale01: bool,
     return out
 
 
+def _id_problems(masks: Path, ids: list[str], adapter, spec: DatasetSpec) -> list[str]:
+    """Masks whose id is not in the split, each named by its file (with the id it was probably
+    meant to have when only its folders differ), and the split's images that have no mask."""
+    wanted = set(adapter.ids)
+    by_name = {i.rsplit("/", 1)[-1]: i for i in wanted}
+    out = []
+    for image_id in ids:
+        if image_id in wanted:
+            continue
+        where = masks / f"{image_id}.png" if masks.is_dir() else f"{masks}[{image_id}]"
+        meant = by_name.get(image_id.rsplit("/", 1)[-1])
+        out.append(f"{where}: id '{image_id}' is not in {spec} {adapter.split}"
+                   + (f" (a mask for '{meant}' belongs at {masks / meant}.png: folders are part of the id)"
+                      if meant and masks.is_dir() else ""))
+    missing = sorted(wanted - set(ids))
+    if missing:
+        out.append(f"{masks}: no mask for {len(missing)} image(s) of {spec} {adapter.split}, "
+                   f"e.g. {', '.join(missing[:3])}")
+    return out
+
+
 def _rle_masks(path: Path, problems: list[str]) -> Iterator[tuple[str, np.ndarray]]:
     """COCO results style [{"image_id", "segmentation"}] or {image_id: rle}."""
     raw = load_json(read_file(path, MAX_MEMBER_BYTES), str(path))
@@ -174,6 +195,8 @@ def pack_predictions(masks: str | os.PathLike, out: str | os.PathLike, task: str
         raise BenchError(f"{masks}: RLE JSON holds hard binary masks; the {task} task needs PNG masks")
     else:
         raw, rle = [], list(_rle_masks(masks, problems))
+    if adapter is not None:
+        problems += _id_problems(masks, [i for i, _ in raw] or [i for i, _ in rle], adapter, spec)
     if problems:
         raise PredictionsError(masks, problems)
 
