@@ -68,8 +68,14 @@ def check_optimizer(cfg: Config, path: Path, options: bool = False) -> None:
     optimizer = dict(cfg.optim_wrapper.get("optimizer") or {})
     if not optimizer:
         return
+    # A value written dict(weak=..., full=...) is chosen by the supervision at run time: check both.
+    variants = [optimizer]
+    for key, value in optimizer.items():
+        if isinstance(value, dict) and set(value) == {"weak", "full"}:
+            variants = [{**v, key: value[s]} for v in variants for s in ("weak", "full")]
     try:
-        OPTIMIZERS.build({**optimizer, "params": [torch.nn.Parameter(torch.zeros(1))]})
+        for variant in variants:
+            OPTIMIZERS.build({**variant, "params": [torch.nn.Parameter(torch.zeros(1))]})
     except (ValueError, TypeError, KeyError) as exc:
         message = exc.args[0] if exc.args else type(exc).__name__
         after = " (after --cfg-options)" if options else ""
