@@ -142,7 +142,7 @@ def png_stream_problem(data: bytes) -> str | None:
             break
         kind = bytes(view[pos + 4:pos + 8])
         if zlib.crc32(view[pos + 4:end - 4]) != int.from_bytes(view[end - 4:end], "big"):
-            return f"corrupt PNG: its {kind.decode('latin-1')!r} chunk fails its CRC check"
+            return f"unreadable PNG: its {kind.decode('latin-1')!r} chunk fails its CRC check"
         if kind == b"IEND":
             return None
         pos = end

@@ -396,7 +396,7 @@ def test_corrupt_png_gives_our_line_only(tmp_path, capfd):
     data = bytearray(buf.getvalue())
     data[data.index(b"IDAT") + 20] ^= 0xFF
     capfd.readouterr()
-    with pytest.raises(DataError, match="x.png: corrupt PNG: its 'IDAT' chunk fails its CRC check"):
+    with pytest.raises(DataError, match="x.png: unreadable PNG: its 'IDAT' chunk fails its CRC check"):
         decode_image(bytes(data), "x.png")
     captured = capfd.readouterr()
     assert "libpng" not in captured.err + captured.out
