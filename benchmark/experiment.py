@@ -37,6 +37,8 @@ EXPERIMENT_DIR = Path(__file__).resolve().parent / "configs" / "experiments"
 SCALES = ("demo", "paper")
 DROP = "relative drop"  # 1 - worst distorted / clean, per row
 HELD_OUT = "held-out"  # evaluation.editors: score on the run's held-out editors only
+# Config entries a scale may also set by a shortcut (`max_iters=...`), which load_config applies last.
+NAMED_OPTIONS = {"train_cfg.max_iters": "max_iters", "data.batch_size": "batch_size", "data.size": "size"}
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,9 @@ def plan(exp: Config, scale: str, work_dir: str | os.PathLike, cfg_options: Mapp
         extra = _applying(given, o.get("config", training.get("config")), training.get("baseline")) if given else {}
         used |= set(extra)
         o["cfg_options"].update(extra)
+        for key, named in NAMED_OPTIONS.items():  # the command line wins over the scale's shortcut
+            if key in extra:
+                o.pop(named, None)
         spec = {k: v for k, v in training.items() if k not in ("name", "dataset")}
         train_def = {"training": spec, "overrides": o, "dataset": training.get("dataset", exp.dataset),
                      "bench": __version__}
