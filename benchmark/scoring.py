@@ -22,6 +22,7 @@ from benchmark.errors import BenchError, DataError
 from benchmark.hashing import sha256_hex
 from benchmark.outputs import new_file
 from benchmark.parallel import run_chunks
+from benchmark.predictions.problems import problem_line
 
 _WORKER: dict[str, Any] = {}
 
@@ -92,7 +93,7 @@ def _score_chunk(items: Sequence[tuple[str, Any]]) -> tuple[Any, list[str], list
                 pred = prediction_at(preds.read_mask(image_id, target.mask.shape), preds.task, target.mask.shape, w["lut"],
                                      policy.upsample)
         except DataError as exc:
-            problems.append(str(exc))
+            problems.append(problem_line(exc))
             continue
         score = preds.scores.get(image_id)
         if detection:
@@ -122,7 +123,7 @@ def score_predictions(pred_path: str | os.PathLike, dataset: str | DatasetSpec, 
     predictions is gathered, then raised at once as a PredictionsError. `distortion` names the
     distortion the predictions were made under (default: the manifest's, else clean); `workers`
     <= 1 scores in this process."""
-    from benchmark.predictions.format import Predictions
+    from benchmark.predictions.reader import Predictions
 
     spec = DatasetSpec.of(dataset)
     preds = Predictions(pred_path)
@@ -140,18 +141,19 @@ def score_targets(pred_path: str | os.PathLike, preds, spec: DatasetSpec, adapte
     from benchmark.distortions.base import canonical, describe_distortion
     from benchmark.metrics.evaluator import Evaluator
     from benchmark.metrics.policy import Policy
-    from benchmark.predictions.validate import PredictionsError, check_against, class_lut
+    from benchmark.predictions.problems import PredictionsError, Problem
+    from benchmark.predictions.validate import check_against, class_lut
     from benchmark.results import build_result, provenance
 
     policy = policy or Policy()
     check_against(preds, spec, adapter.split, adapter.generators, adapter.ids)
     manifest_distortion = preds.manifest.get("distortion")
-    if distortion is not None and manifest_distortion is not None and canonical(distortion) != canonical(manifest_distortion):
-        preds.problems.append(f"{preds.where('manifest.json')}: made under distortion '{manifest_distortion}', "
-                              f"scored as '{distortion}'")
+    if distortion is not None and manifest_distortion is not None and canonical(distortion) != preds.distortion:
+        preds.problems.append(Problem("wrong_track", preds.where("manifest.json"),
+                                      f"made under distortion '{manifest_distortion}', scored as '{distortion}'"))
     if preds.task == "semantic" and set(preds.generators) != set(adapter.generators):
         raise PredictionsError(pred_path, preds.problems)  # class ids cannot be mapped: nothing to decode
-    distortion = canonical(distortion if distortion is not None else manifest_distortion)
+    distortion = canonical(distortion) if distortion is not None else preds.distortion
 
     # With structural problems (missing/extra ids, bad scores) the images present are still
     # decoded, so that one run reports every problem.

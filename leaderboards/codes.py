@@ -4,8 +4,6 @@ each with its HTTP status. An upload refused at the door answers `{"error": CODE
 so that a participant polling the job reads the same code either way."""
 from __future__ import annotations
 
-import re
-
 from benchmark.errors import BenchError
 
 HTTP_STATUS = {
@@ -24,24 +22,6 @@ HTTP_STATUS = {
     "timeout": 500, "memory_limit": 500, "worker_lost": 500, "internal_error": 500,
 }
 
-# What the hardened predictions reader says about a problem -> its code (first match wins). The
-# reader reports problems as text lines; these patterns are the phrases it uses for each kind.
-_PROBLEMS = (
-    (r"is not a probability in \[0, 1\]", "bad_score"),
-    (r"over the cap of \d+x the ground truth", "png_too_large"),
-    (r"pixels is over the cap of", "png_too_large"),
-    (r"inflates \d+-fold", "compression_ratio"),
-    (r"bytes \(uncompressed\) is over the cap", "member_too_large"),
-    (r"stored \d+ times in the archive|duplicate image id", "duplicate_member"),
-    (r"SHA-256 does not match", "hash_mismatch"),
-    (r"missing mask|extra mask|missing score|extra score|no prediction for|not in the split", "wrong_ids"),
-    (r"not a readable zip archive|cannot read archive member", "truncated_archive"),
-    (r"made under distortion|submission; track .* takes|partial submission|second predictions part|"
-     r"made for dataset spec|made for split|generator map does not match", "wrong_track"),
-    (r"scored on split contents", "wrong_split_hash"),
-)
-
-
 class Rejected(BenchError):
     """An upload or a job refused with `code` and a one-line message."""
 
@@ -57,11 +37,3 @@ class Rejected(BenchError):
 
     def body(self) -> dict:
         return {"error": self.code, "message": self.message, **self.extra}
-
-
-def classify(message: str) -> str:
-    """The code of a reader or scorer problem message (`invalid_predictions` when none fits)."""
-    for pattern, code in _PROBLEMS:
-        if re.search(pattern, message):
-            return code
-    return "invalid_predictions"

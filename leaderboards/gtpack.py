@@ -203,7 +203,7 @@ def _init(adapter, out: Path) -> None:
 
 def _freeze_chunk(records: Sequence) -> tuple[list[tuple[dict, str]], list[str]]:
     from benchmark.hashing import sha256_hex
-    from benchmark.predictions.format import encode_mask_png
+    from benchmark.predictions.codecs import encode_mask_png
     from benchmark.scoring import target_digest
 
     adapter, out = _WORKER["adapter"], _WORKER["out"]

@@ -16,7 +16,7 @@ from typing import Sequence
 from benchmark.errors import BenchError
 from benchmark.limits import MAX_COMPRESSION_RATIO, MAX_MEMBER_BYTES, RATIO_CHECKED_ABOVE
 
-from .codes import Rejected, classify
+from .codes import Rejected
 from .gtpack import GTPack
 
 PNG_HEADER_BYTES = 33  # signature + IHDR: enough for width, height, depth and colour type
@@ -86,7 +86,7 @@ class Screener:
 
     def __init__(self, pack: GTPack):
         from benchmark.datasets.ids import id_path
-        from benchmark.predictions.format import png_size
+        from benchmark.predictions.codecs import png_size
 
         self.pack = pack
         self.ids = [r.image_id for r in pack.records]
@@ -124,17 +124,16 @@ class Screener:
         return methods.pop()
 
     def _check_part(self, path: Path, shown: str) -> tuple[str, str]:
-        from benchmark.distortions.base import canonical
-        from benchmark.predictions.format import Predictions
+        from benchmark.predictions.problems import PredictionsError, ProblemError
+        from benchmark.predictions.reader import Predictions
         from benchmark.predictions.validate import check_against
 
         track = self.pack.track
         try:
             preds = Predictions(path)
-            part = canonical(preds.manifest.get("distortion"))
-        except BenchError as exc:
-            message = _shown(str(exc), path, shown)
-            raise Rejected(classify(message), message) from None
+            part = preds.distortion
+        except ProblemError as exc:
+            raise Rejected(exc.code, _shown(str(exc), path, shown)) from None
         if part not in track.parts:
             raise Rejected("wrong_track", f"{shown}: made under distortion '{part}'; track {track.name} takes "
                                           f"{', '.join(track.parts)}")
@@ -144,15 +143,14 @@ class Screener:
         check_against(preds, self.pack.spec, self.pack.split, self.pack.generators, self.ids)
         if preds.problems:
             # The most specific problem speaks for the part: a hostile score before a missing id.
-            codes = [classify(p) for p in preds.problems]
-            first = min(range(len(codes)), key=lambda i: codes[i] in ("wrong_ids", "invalid_predictions"))
-            message = f"{shown}: {len(preds.problems)} problem(s); {_shown(preds.problems[first], path, shown)}"
-            raise Rejected(codes[first], message)
+            error = PredictionsError(path, preds.problems)
+            message = f"{shown}: {len(preds.problems)} problem(s); {_shown(error.first, path, shown)}"
+            raise Rejected(error.code, message)
         self._check_sizes(preds, path, shown)
         return part, preds.method
 
     def _check_sizes(self, preds, path: Path, shown: str) -> None:
-        from benchmark.predictions.format import map_size_problem, png_size, rle_size
+        from benchmark.predictions.codecs import map_size_problem, png_size, rle_size
 
         if preds.task == "detection":
             return
@@ -168,8 +166,7 @@ class Screener:
                         raise Rejected("invalid_predictions", f"{shown}: the mask of {image_id} is not a PNG file")
                     problem = map_size_problem(size, self.shapes[image_id])
                     if problem:
-                        raise Rejected("png_too_large" if "refused before decoding" in problem else "invalid_predictions",
-                                       f"{shown}: mask of {image_id}: {problem}")
+                        raise Rejected(problem[0], f"{shown}: mask of {image_id}: {problem[1]}")
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             raise Rejected("truncated_archive", f"{shown}: cannot read a mask ({type(exc).__name__}: {exc})") from None
 

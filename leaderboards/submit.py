@@ -54,8 +54,6 @@ def score_claimed(store: Store, pack: GTPack, sid: int, predictions: Sequence[st
     """Score submission `sid`, which `worker` holds as scoring (`bench leaderboard add`, or a
     server's worker after `Store.claim`), and store its results and ranking, or store it as
     failed with the reason and its error code."""
-    from .codes import classify
-
     track = pack.track
     try:
         scored = _score_parts(pack, predictions, store.submission(sid), workers, progress)
@@ -66,7 +64,7 @@ def score_claimed(store: Store, pack: GTPack, sid: int, predictions: Sequence[st
         public = store.public_ids(track.name)
         view = None if public is None else public_view(track, results, statistics, public)
     except BenchError as exc:
-        store.set_status(sid, "failed", worker, str(exc), code=classify(str(exc)))
+        store.set_status(sid, "failed", worker, str(exc), code=getattr(exc, "code", "invalid_predictions"))
         raise
     except Exception as exc:  # a scorer bug still fails the submission instead of leaving it scoring forever
         code = "memory_limit" if isinstance(exc, MemoryError) else "internal_error"
@@ -159,7 +157,7 @@ def ranking_entries(store: Store, track: Track, public: bool) -> list:
 
 # -- scoring --------------------------------------------------------------------------------
 def _method_of(predictions: Sequence[str | os.PathLike]) -> str:
-    from benchmark.predictions.format import Predictions
+    from benchmark.predictions.reader import Predictions
 
     try:
         return Predictions(predictions[0]).method if predictions else "unknown"
@@ -170,29 +168,30 @@ def _method_of(predictions: Sequence[str | os.PathLike]) -> str:
 def _score_parts(pack: GTPack, predictions: Sequence[str | os.PathLike], submission: Mapping[str, Any],
                  workers: int | None, progress: bool) -> dict:
     """part -> Scored for every part of the track, or a BenchError naming what is wrong."""
-    from benchmark.distortions.base import canonical
-    from benchmark.predictions.format import Predictions
+    from benchmark.predictions.reader import Predictions
     from benchmark.scoring import score_targets
+
+    from .codes import Rejected
 
     track = pack.track
     opened: dict[str, tuple[str, Predictions]] = {}
     for path in predictions:
         preds = Predictions(path)
-        part = canonical(preds.manifest.get("distortion"))
+        part = preds.distortion
         if part not in track.parts:
-            raise BenchError(f"{path}: made under distortion '{part}'; track {track.name} takes {', '.join(track.parts)}")
+            raise Rejected("wrong_track", f"{path}: made under distortion '{part}'; track {track.name} takes {', '.join(track.parts)}")
         if part in opened:
-            raise BenchError(f"{path}: a second predictions part for '{part}' (also {opened[part][0]})")
+            raise Rejected("wrong_track", f"{path}: a second predictions part for '{part}' (also {opened[part][0]})")
         if preds.task not in track.accepts:
-            raise BenchError(f"{path}: a {preds.task} submission; track {track.name} takes {', '.join(track.accepts)}")
+            raise Rejected("wrong_track", f"{path}: a {preds.task} submission; track {track.name} takes {', '.join(track.accepts)}")
         if preds.method != submission["method"]:
-            raise BenchError(f"{path}: method '{preds.method}', the submission's is '{submission['method']}'")
+            raise Rejected("wrong_track", f"{path}: method '{preds.method}', the submission's is '{submission['method']}'")
         if submission["tier"] == "reproduced" and "checkpoint" not in preds.manifest:
             raise BenchError(f"{path}: a reproduced entry's predictions come from bench predict (manifest names no checkpoint)")
         opened[part] = (str(path), preds)
     missing = [p for p in track.parts if p not in opened]
     if missing:
-        raise BenchError(f"partial submission: no predictions for {', '.join(missing)} (track {track.name} scores "
+        raise Rejected("wrong_track", f"partial submission: no predictions for {', '.join(missing)} (track {track.name} scores "
                          f"{', '.join(track.parts)})")
     scored = {}
     for part in track.parts:
@@ -201,7 +200,7 @@ def _score_parts(pack: GTPack, predictions: Sequence[str | os.PathLike], submiss
                                      breakdown_keys=track.breakdowns, progress=progress)
         got = scored[part].result["provenance"]["split_manifest_hash"]
         if got != pack.split_hash:
-            raise BenchError(f"{path}: scored on split contents {got[:12]}, the GT pack froze {pack.split_hash[:12]} "
+            raise Rejected("wrong_split_hash", f"{path}: scored on split contents {got[:12]}, the GT pack froze {pack.split_hash[:12]} "
                              "(the pack changed after freezing)")
     return scored
 

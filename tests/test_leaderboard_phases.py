@@ -23,7 +23,7 @@ from benchmark.leaderboards.submit import add_submission, freeze_phase, ranking_
 from benchmark.leaderboards.teams import add_team, read_token
 from benchmark.leaderboards.track import get_track
 from benchmark.predictions import write_predictions
-from benchmark.predictions.format import Predictions
+from benchmark.predictions.reader import Predictions
 from benchmark.results import result_text
 from benchmark.scoring import score_targets
 

@@ -31,7 +31,7 @@ from benchmark.leaderboards.store import Store
 from benchmark.leaderboards.teams import add_team
 from benchmark.leaderboards.track import get_track
 from benchmark.predictions import write_predictions
-from benchmark.predictions.format import encode_mask_png
+from benchmark.predictions.codecs import encode_mask_png
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "perf"))
 from bomb_guard import png_bomb  # noqa: E402
