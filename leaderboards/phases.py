@@ -98,8 +98,8 @@ def _restricted_statistic(restricted: _Restricted, metric: str):
 
 
 def _on_public(statistics: Any, metric: str, public: set[str]) -> float | None:
-    """`metric` with weight 1 on the public ids and 0 on the rest; None when the stored statistics
-    cannot give it (a metric the per-image frame does not hold) or it is undefined there."""
+    """`metric` with weight 1 on the public ids and 0 on the rest; None when it is no metric of
+    the part's result (a reported row's) or undefined there."""
     from .submit import part_statistic
 
     try:

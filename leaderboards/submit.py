@@ -232,38 +232,24 @@ def ranking_estimate(track: Track, results: Mapping[str, Mapping], statistics: M
 
 
 def part_statistic(statistics: Any, metric: str):
-    """(w -> metric, image ids in the order of w) of one part's statistics."""
-    import pandas as pd
-
-    from benchmark.metrics.bootstrap import statistic
-
-    fn, _ = statistic(statistics, metric)
-    order = list(statistics["image_id"]) if isinstance(statistics, pd.DataFrame) else statistics.image_ids
-    return fn, order
+    """(w -> metric, image ids in the order of w) of one part's statistics (an Evaluator)."""
+    return statistics.weighted_metric(metric), statistics.image_ids
 
 
 # -- stored statistics ----------------------------------------------------------------------
 def statistics_blob(statistics: Any) -> bytes:
-    """The per-image statistics a result was reduced from, compressed JSON: an Evaluator's counts
-    (meta dropped: it may hold GT paths) or a detection frame's ids, labels and scores."""
-    import pandas as pd
-
-    if isinstance(statistics, pd.DataFrame):
-        payload = {"kind": "frame", "columns": {c: statistics[c].tolist() for c in ("image_id", "label", "score")}}
-    else:
-        state = statistics.state_dict()
-        state["records"]["meta"] = [{} for _ in state["records"]["meta"]]
-        payload = {"kind": "evaluator", "state": state}
-    return zlib.compress(json.dumps(payload).encode())
+    """The per-image statistics a result was reduced from, compressed JSON: the Evaluator's
+    counts, meta dropped (it may hold GT paths)."""
+    state = statistics.state_dict()
+    state["records"]["meta"] = [{} for _ in state["records"]["meta"]]
+    return zlib.compress(json.dumps({"kind": "evaluator", "state": state}).encode())
 
 
 def load_statistics(blob: bytes) -> Any:
-    """The Evaluator or frame `statistics_blob` stored (what the interval can be re-derived from)."""
-    import pandas as pd
-
+    """The Evaluator `statistics_blob` stored (what every interval can be re-derived from)."""
     from benchmark.metrics.evaluator import Evaluator
 
     payload = json.loads(zlib.decompress(blob))
-    if payload["kind"] == "frame":
-        return pd.DataFrame(payload["columns"])
+    if payload.get("kind") != "evaluator":
+        raise BenchError("statistics stored by an older bench (a detection frame): score the submission again")
     return Evaluator.from_state_dict(payload["state"])

@@ -23,7 +23,7 @@ from benchmark.errors import BenchError, DataError
 from benchmark.hashing import sha256_hex
 from benchmark.limits import (MAX_COMPRESSION_RATIO, MAX_FIELD_CHARS, MAX_LIST_ITEMS, MAX_MANIFEST_BYTES,
                               MAX_MEMBER_BYTES, RATIO_CHECKED_ABOVE)
-from benchmark.tasks import TASKS
+from benchmark.tasks import LOCALIZATION_TASKS, TASKS
 
 from .codecs import decode_mask_png, decode_rle, rle_size
 from .problems import Problem, ProblemError
@@ -289,6 +289,11 @@ class Predictions:
             self.scores[image_id] = value
 
     # -- contents -------------------------------------------------------------------------
+    @property
+    def maps(self) -> bool:
+        """Whether the task stores a map per image (binary, semantic); detection stores scores only."""
+        return self.task in LOCALIZATION_TASKS
+
     @property
     def ids(self) -> list[str]:
         return sorted(self.masks or self.rle or self.scores)
