@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from benchmark.errors import BenchError
+from benchmark.metrics.robustness import relative_drop
 
 from .phases import is_public
 from .ranking import part_mean
@@ -162,8 +163,9 @@ def _columns(track: Track, rows: list[Row]) -> list[Column]:
     for part in track.distortions:
         cols.append(Column(f"d-{part}", part, title=f"{track.rank_by} under {part}"))
     if track.distortions:
-        cols.append(Column("drop", "mean drop", better="low",
-                           title=f"mean over the distortions of 1 - {track.rank_by}(distorted) / {track.rank_by}(clean)"))
+        cols.append(Column("drop", "relative drop", better="low",
+                           title=f"1 - mean {track.rank_by} over the distortions / clean {track.rank_by} (the mean "
+                                 "of each distortion's relative drop)"))
     for name in _generator_names(track, rows):
         cols.append(Column(f"g-{name}", name, title=f"{track.per_generator} of {name}, clean"))
     if track.per_group:
@@ -209,14 +211,10 @@ def _values(track: Track, row: Row, sub: Mapping[str, Any]) -> dict[str, Any]:
                               "score": part_mean(track, results, track.rank_by), "p": row.p_value}
     for m in track.columns:
         values[f"m-{m}"] = _number(metrics.get(m))
-    clean_value = _number(metrics.get(track.rank_by))
-    drops = []
     for part in track.distortions:
-        v = _number(results.get(part, {}).get("metrics", {}).get(track.rank_by))
-        values[f"d-{part}"] = v
-        drops.append(None if v is None or not clean_value else 1 - v / clean_value)
+        values[f"d-{part}"] = _number(results.get(part, {}).get("metrics", {}).get(track.rank_by))
     if track.distortions:
-        values["drop"] = None if None in drops else sum(drops) / len(drops)
+        values["drop"] = relative_drop(_number(metrics.get(track.rank_by)), [values[f"d-{p}"] for p in track.distortions])
     for key, v in metrics.get(track.per_generator or "", {}).items():
         values[f"g-{key}"] = _number(v)
     if track.per_group:
