@@ -15,7 +15,6 @@ from typing import Any, Mapping
 from benchmark.errors import BenchError
 from benchmark.metrics.robustness import relative_drop
 
-from .phases import is_public
 from .ranking import part_mean
 from .store import Store
 from .track import Track
@@ -24,6 +23,7 @@ METRIC_LABELS = {"miou": "mIoU", "bf1": "bF1", "pixel_acc": "Acc", "iou": "IoU",
                  "ap": "AP", "auc": "AUC", "image_acc": "image acc", "pixel_auc": "pixel AUC",
                  "ap_balanced": "AP (balanced)", "ap_balanced_2std": "± 2σ"}
 DEFAULT_SORT = ("rank", "asc")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def load_board(store: Store, track_name: str) -> Board:
     track, split_hash = registered[track_name]
     ranking = store.latest_ranking(track.name)
     public_ids = store.public_ids(track.name)
-    public = is_public(store, track.name)
+    public = store.is_public(track.name)
     rows = []
     for sub in store.submissions(track.name):
         if sub["status"] != "scored":
@@ -233,4 +233,11 @@ def _number(v: Any) -> float | None:
 
 
 def _csv(v: Any) -> str:
-    return "" if v is None else repr(v) if isinstance(v, float) else str(v)
+    """A CSV cell; text that a spreadsheet would run as a formula (OWASP: a cell starting with
+    = + - @, a tab or a carriage return) is prefixed with a single quote."""
+    if v is None:
+        return ""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return repr(v) if isinstance(v, float) else str(v)
+    text = str(v)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

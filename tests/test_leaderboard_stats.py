@@ -6,7 +6,7 @@ import pytest
 from reference_scorers import dolos_evaluate_detection
 from sklearn.metrics import average_precision_score
 
-from benchmark.leaderboards.submit import ranking_estimate
+from benchmark.leaderboards.ranking import ranking_estimate
 from benchmark.leaderboards.track import Track
 from benchmark.metrics import Evaluator, Policy, bootstrap_ci
 from benchmark.metrics.bootstrap import paired_p_value
