@@ -154,7 +154,9 @@ def _either_way(values: np.ndarray) -> list[Callable[[np.ndarray], np.ndarray]]:
 
 def _learnt(tokens: Sequence[Sequence[str]]) -> Callable[[np.ndarray], np.ndarray]:
     """Out-of-fold target encoding: each file scores the mean, over its tokens, of the token's
-    share of edited files in the other folds (smoothed towards their overall share)."""
+    share of edited files in the other folds (smoothed towards the share of edited files overall).
+    A token of one file is never seen out of fold, and one of every file tells nothing: both count
+    as that overall share, so a feature the files do not differ in scores them all alike."""
     from scipy import sparse
 
     vocab: dict[str, int] = {}
@@ -165,24 +167,23 @@ def _learnt(tokens: Sequence[Sequence[str]]) -> Callable[[np.ndarray], np.ndarra
             cols.append(vocab.setdefault(t, len(vocab)))
     n = len(tokens)
     matrix = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(vocab)))
-    per_file = np.asarray(matrix.sum(1)).ravel()
-    shared = np.flatnonzero(np.asarray(matrix.sum(0)).ravel() > 1)  # a token of one file is never seen out of fold
-    matrix = matrix[:, shared].tocsr()
+    per_file = np.asarray(matrix.sum(1)).ravel()[:, None]
+    files_with = np.asarray(matrix.sum(0)).ravel()
+    matrix = matrix[:, np.flatnonzero((files_with > 1) & (files_with < n))].tocsr()
     folds = np.random.default_rng(SEED).permutation(np.arange(n) % FOLDS)
 
     def score(labels: np.ndarray) -> np.ndarray:
+        overall = labels.mean(0)  # the same for every relabelling: a constant, which ranks no file
         out = np.zeros(labels.shape, float)
         for k in range(FOLDS):
             test, train = folds == k, folds != k
             if not test.any():
                 continue
-            prior = labels[train].mean(0)
             count = np.asarray(matrix[train].sum(0)).ravel()[:, None]
-            share = (matrix[train].T @ labels[train].astype(float) + prior) / (count + 1)
+            share = (matrix[train].T @ labels[train].astype(float) + overall) / (count + 1)
             seen = np.asarray(matrix[test].sum(1)).ravel()[:, None]
-            out[test] = (matrix[test] @ share + (per_file[test][:, None] - seen) * prior) / np.maximum(
-                per_file[test][:, None], 1)
-        return out
+            out[test] = (matrix[test] @ share + (per_file[test] - seen) * overall) / np.maximum(per_file[test], 1)
+        return np.round(out, 12)  # a mean of equal shares is the same number whatever the count of tokens
     return score
 
 

@@ -2,7 +2,7 @@
 bundle as the leaderboard wrote it before hidden tracks got opaque bundles (named by the image ids,
 as `bench data export` writes them, originals beside their edits):
 
-    python tools/leak_audit_demo.py OUT [--images diffseg=600,dolos=120,semitruths=300,cocoglide=60] [--size 64]
+    python tools/leak_audit_demo.py OUT [--images diffseg=600,dolos=120,semitruths=2000,cocoglide=60] [--size 64]
 
 writes the demo data of every format into OUT/data, freezes each packaged track twice (the track
 itself, and its old layout: the same track open, without `unpaired`), audits both bundles with
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-IMAGES = {"diffseg": 600, "dolos": 120, "semitruths": 300, "cocoglide": 60}
+IMAGES = {"diffseg": 600, "dolos": 120, "semitruths": 2000, "cocoglide": 60}
 
 
 def old_layout(track):
