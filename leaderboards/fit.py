@@ -77,7 +77,7 @@ def check_contents(pack: GTPack, path: str, preds: Predictions, shown: Shown = a
     check_against(preds, pack.spec, pack.split, pack.generators, [r.image_id for r in pack.records])
     if preds.problems:
         error = PredictionsError(path, preds.problems)
-        raise Rejected(error.code, f"{shown(path)}: {len(preds.problems)} problem(s); {shown(error.first)}")
+        raise Rejected(error.code, shown(str(error)))
 
 
 def check_split_hash(pack: GTPack, split_hash: str | None) -> None:
@@ -103,21 +103,20 @@ def translate(pack: GTPack, path: str | os.PathLike, preds: Predictions, out: st
         problems.append(Problem("wrong_ids", preds.where(SCORES if not preds.maps else "masks/"),
                                 f"{len(unknown)} name(s) not in the participant bundle: {shown_ids}"))
     members: list[tuple[str, bytes]] = []
-    try:
-        for name, member in sorted(preds.masks.items()):
-            if name in ids:
+    if not problems:
+        try:
+            for name, member in sorted(preds.masks.items()):
                 members.append((f"masks/{ids[name]}.png", preds.checked(member)))
-        if preds.rle:
-            entries = json.loads(preds.checked(RLE))
-            members.append((RLE, json.dumps([{**e, "image_id": ids.get(e["image_id"], e["image_id"])}
-                                             for e in entries]).encode()))
-        if preds.scores:
-            members.append((SCORES, scores_csv({ids[n]: v for n, v in preds.scores.items() if n in ids})))
-    except ProblemError as exc:
-        problems.append(exc.problem_line)
+            if preds.rle:
+                entries = json.loads(preds.checked(RLE))
+                members.append((RLE, json.dumps([{**e, "image_id": ids[e["image_id"]]} for e in entries]).encode()))
+            if preds.scores:
+                members.append((SCORES, scores_csv({ids[n]: v for n, v in preds.scores.items()})))
+        except ProblemError as exc:
+            problems.append(exc.problem_line)
     if problems:
         error = PredictionsError(path, problems)
-        raise Rejected(error.code, f"{shown(str(path))}: {len(problems)} problem(s); {shown(error.first)}")
+        raise Rejected(error.code, shown(str(error)))
     writer = MemberWriter(Path(out))
     try:
         for name, data in members:
