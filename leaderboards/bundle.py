@@ -88,13 +88,20 @@ def write_bundle(track, spec, root: str | os.PathLike, adapter, names: dict[str,
                   "task": None, "generators": adapter.generators, **describe_distortion(part), "seed": track.seed,
                   "n_images": len(order), "names": "keyed", "toolkit_version": __version__}
         (out / part / "export.json").write_text(json.dumps(export, indent=1) + "\n")
+    write_track_json(out, track, spec, adapter, split_hash, "keyed")
+
+
+def write_track_json(out: Path, track, spec, adapter, split_hash: str, names: str) -> None:
+    """The bundle's `track.json`: what to submit, and nothing about the truth. `names`: keyed
+    (opaque names) or ids."""
+    named = ("named as the part's images: write PART/masks/{name}.png (or a scores.csv of name,score), then "
+             if names == "keyed" else "")
     public = {"schema": SCHEMA, "track": track.name, "title": track.title, "dataset_spec": str(spec),
               "split": adapter.split, "tasks": list(track.accepts), "parts": list(track.parts),
-              "generators": adapter.generators, "split_manifest_hash": split_hash, "n_images": len(order),
-              "names": "keyed", "toolkit_version": __version__,
-              "submit": "one predictions folder/zip per part, named as the part's images: write PART/masks/{name}.png "
-                        "(or a scores.csv of name,score), then bench pack --masks PART/masks --task TASK --method NAME "
-                        "--out PART.zip (dataset, split and distortion come from PART/export.json)"}
+              "generators": adapter.generators, "split_manifest_hash": split_hash, "n_images": len(adapter),
+              "names": names, "toolkit_version": __version__,
+              "submit": f"one predictions folder/zip per part, {named}bench pack --masks PART/masks --task TASK "
+                        "--method NAME --out PART.zip (dataset, split and distortion come from PART/export.json)"}
     (out / "track.json").write_text(json.dumps(public, indent=1) + "\n")
 
 

@@ -107,18 +107,12 @@ def _export_bundle(track: Track, spec: DatasetSpec, root, adapter, bundle: Path,
     """An open track's bundle: each part as `bench data export` writes it, named by the ids."""
     from benchmark.export import export_split
 
-    from .bundle import SCHEMA as BUNDLE_SCHEMA
+    from .bundle import write_track_json
 
     for part in track.parts:
         export_split(spec, root, track.split, bundle / part, distortion=part, seed=track.seed, workers=workers,
                      progress=progress)
-    public = {"schema": BUNDLE_SCHEMA, "track": track.name, "title": track.title, "dataset_spec": str(spec),
-              "split": adapter.split, "tasks": list(track.accepts), "parts": list(track.parts),
-              "generators": adapter.generators, "split_manifest_hash": header["split_manifest_hash"],
-              "n_images": header["n_images"], "names": "ids", "toolkit_version": __version__,
-              "submit": "one predictions folder/zip per part: bench pack --masks PART/masks --task TASK "
-                        "--method NAME --out PART.zip (dataset, split and distortion come from PART/export.json)"}
-    (bundle / "track.json").write_text(json.dumps(public, indent=1) + "\n")
+    write_track_json(bundle, track, spec, adapter, header["split_manifest_hash"], "ids")
 
 
 def _public_split(ids: list[str], labels: list[int], fraction: float, seed: int | None) -> dict:
