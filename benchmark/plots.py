@@ -62,9 +62,11 @@ def robustness_curves(results: Sequence[Mapping], metric: str, by: str = "method
 
 
 def robustness_summary(curves: Mapping) -> list[dict]:
-    """Per group and family: clean value, worst value, relative drop vs clean (1 - worst/clean) and
-    the normalised area under the curve (mean metric over the severity range, clean included
-    where the family has an identity value such as jpeg100 or blur0)."""
+    """Per group and family: clean value, worst value, relative drop over the family's severities
+    (`metrics.robustness.relative_drop`) and the normalised area under the curve (mean metric over
+    the severity range, clean included where the family has an identity value such as jpeg100 or
+    blur0)."""
+    from .metrics.robustness import relative_drop
     from .registry import DISTORTIONS
 
     rows = []
@@ -79,9 +81,8 @@ def robustness_summary(curves: Mapping) -> list[dict]:
             span = x[-1] - x[0] if len(x) > 1 else 0
             area = float(((y[1:] + y[:-1]) / 2 * np.diff(x)).sum() / span) if span > 0 else float(y.mean())
             worst = float(np.nanmin(y))
-            drop = 1 - worst / clean if clean else None
             rows.append({"group": group, "family": family, "clean": clean, "worst": worst,
-                         "relative_drop": drop, "area": area})
+                         "relative_drop": relative_drop(clean, [v for _, v in points]), "area": area})
     return rows
 
 

@@ -12,7 +12,7 @@ from benchmark.cli.main import main
 from benchmark.datasets import DiffSeg30k
 from benchmark.distortions import apply_distortion, canonical, image_seed, severity
 from benchmark.errors import BenchError
-from benchmark.predictions.format import encode_rle
+from benchmark.predictions.codecs import encode_rle
 
 
 @pytest.fixture(scope="module")

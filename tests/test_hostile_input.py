@@ -16,8 +16,9 @@ from benchmark.cli.main import main
 from benchmark.datasets import DiffSeg30k, Dolos, SemiTruths
 from benchmark.errors import BenchError, DataError
 from benchmark.predictions import write_predictions
-from benchmark.predictions.format import Predictions, decode_rle, encode_rle
-from benchmark.predictions.validate import PredictionsError
+from benchmark.predictions.codecs import decode_rle, encode_rle
+from benchmark.predictions.reader import Predictions
+from benchmark.predictions.problems import PredictionsError
 from benchmark.scoring import score_predictions
 from diffseg_fixtures import random_pairs, write_parquet
 
@@ -207,6 +208,52 @@ def test_malformed_manifest_fields(data, tmp_path, change, message):
     pred = _manifest_with(write_predictions(tmp_path / "p", "binary", "diffseg", "train", GENS, "m", gts.items()), **change)
     with pytest.raises(DataError, match=message):
         Predictions(pred)
+
+
+@pytest.mark.parametrize("distortion", ["jpeg999", "zzz"])
+def test_a_bad_distortion_in_a_manifest_names_the_file(data, tmp_path, capsys, distortion):
+    root, gts = data
+    pred = write_predictions(tmp_path / "p.zip", "binary", "diffseg", "train", GENS, "m", gts.items(),
+                             extra_manifest={"distortion": distortion})
+    with pytest.raises(DataError) as err:
+        Predictions(pred)
+    assert err.value.file == f"{pred}:manifest.json" and distortion in err.value.problem
+    line = one_line_error(capsys, "score", str(pred), "--dataset", "diffseg", "--root", str(root),
+                          "--out", str(tmp_path / "r.json"))
+    assert f"{pred}:manifest.json" in line and "'distortion'" in line
+
+
+def test_problems_carry_the_code_set_where_they_are_found(data, tmp_path):
+    """Codes come from the reader and the codecs, not from the wording of their messages."""
+    import pickle
+
+    root, gts = data
+    ids = sorted(gts)
+    pred = write_predictions(tmp_path / "p", "binary", "diffseg", "train", GENS, "m", gts.items(),
+                             scores={i: 0.5 for i in ids})
+    (pred / "scores.csv").write_text(f"image_id,score\n{ids[0]},nan\n{ids[1]},0.5\n{ids[1]},0.2\n")
+    (pred / f"masks/{ids[1]}.png").write_bytes(png_bomb(400, 400))
+    preds = Predictions(pred)
+    codes = {p.code for p in preds.problems}
+    assert codes == {"hash_mismatch"}  # scores.csv changed after packing: nothing read from it
+    manifest = json.loads((pred / "manifest.json").read_text())
+    manifest["files"].pop("scores.csv")
+    (pred / "manifest.json").write_text(json.dumps(manifest))
+    preds = Predictions(pred)
+    assert {p.code for p in preds.problems} == {"bad_score", "duplicate_member", "invalid_predictions"}
+    with pytest.raises(DataError) as bomb:
+        preds.read_mask(ids[1], (64, 64))
+    assert bomb.value.code == "hash_mismatch"
+    preds.hashes.pop(f"masks/{ids[1]}.png")
+    with pytest.raises(DataError) as bomb:
+        preds.read_mask(ids[1], (64, 64))
+    assert bomb.value.code == "png_too_large" and "refused before decoding" in str(bomb.value)
+    preds.check_ids(ids + ["extra"])
+    assert "wrong_ids" in {p.code for p in preds.problems}
+    error = PredictionsError(pred, preds.problems)
+    assert error.code == "bad_score" and error.first.code == "bad_score"  # the specific code speaks first
+    again = pickle.loads(pickle.dumps(preds.problems))
+    assert again == preds.problems and [p.code for p in again] == [p.code for p in preds.problems]
 
 
 def test_deeply_nested_json_and_bad_csv_give_lines(data, tmp_path):

@@ -111,7 +111,7 @@ def test_sweep_writes_a_robustness_curve(sweep, capsys, figures):
     out = tmp / "curve.png"
     assert main(["plot", "robustness", *paths, "--metric", "miou", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert f"{1 - min(values):.1%}" in printed                      # relative drop vs clean
+    assert f"{1 - np.mean(values[1:]) / values[0]:.1%}" in printed    # relative drop: 1 - mean(distorted) / clean
     (ax,) = figures[0].axes
     (line,) = ax.get_lines()
     # clean drawn at JPEG's identity quality 100, then 90, 60, 30; severity grows to the right
@@ -120,6 +120,22 @@ def test_sweep_writes_a_robustness_curve(sweep, capsys, figures):
     assert line.get_label() == "toy" and ax.get_ylabel() == "miou" and ax.get_title() == "miou under jpeg"
     assert Image.open(out).size == tuple(int(v * 130) for v in figures[0].get_size_inches())
     assert main(["plot", "robustness", *paths, "--metric", "miou", "--out", str(out)]) == 2   # never overwritten
+
+
+def test_one_robustness_drop_for_plots_tables_and_boards():
+    """The plots' summary, the experiments' tables and the boards all call relative_drop: 1 - the
+    mean of the distorted values / the clean value, which is the mean of each one's relative drop."""
+    from benchmark.metrics.robustness import relative_drop
+    from benchmark.plots import robustness_summary
+
+    clean, distorted = 0.8, [0.7, 0.5, 0.2]
+    assert relative_drop(clean, distorted) == pytest.approx(np.mean([1 - v / clean for v in distorted]))
+    assert relative_drop(clean, distorted) == pytest.approx(1 - np.mean(distorted) / clean)
+    assert relative_drop(0.0, distorted) is None and relative_drop(None, distorted) is None
+    assert relative_drop(clean, [0.7, None]) is None and relative_drop(clean, [0.7, float("nan")]) is None
+    assert relative_drop(clean, []) is None
+    row, = robustness_summary({"m": {"clean": clean, "jpeg": [(90, 0.7), (60, 0.5), (30, 0.2)]}})
+    assert row["relative_drop"] == relative_drop(clean, distorted) and row["worst"] == 0.2
 
 
 def test_confusion_plot_shows_the_row_shares(sweep, figures):

@@ -15,8 +15,9 @@ from benchmark.limits import MAX_MEMBER_BYTES
 from benchmark.datasets.spec import DatasetSpec
 from benchmark.errors import BenchError, DataError
 
-from .format import (decode_mask_png, decode_rle, encode_mask_png, load_json, png_header_problem, png_size,
-                     write_predictions)
+from .codecs import decode_mask_png, decode_rle, encode_mask_png, png_header_problem, png_size
+from .reader import load_json
+from .writer import write_predictions
 from .validate import PredictionsError, validate_predictions
 
 EXPORT_MANIFEST = "export.json"
