@@ -43,6 +43,9 @@ NAMED_OPTIONS = {"train_cfg.max_iters": "max_iters", "data.batch_size": "batch_s
 
 @dataclass(frozen=True)
 class Run:
+    """One training scored under one evaluation: `definition` is the whole of what it is (its hash
+    names `folder`); `train_folder` may be shared with other runs and experiments."""
+
     name: str  # the training's
     definition: dict
     folder: Path
@@ -89,6 +92,7 @@ def packaged_experiments() -> list[str]:
 
 
 def load_experiment(name_or_path: str) -> Config:
+    """An experiment file, or a packaged experiment by name (`diffseg-table3`), as an mmengine Config."""
     path = Path(name_or_path)
     if not path.is_file():
         path = EXPERIMENT_DIR / f"{name_or_path.replace('-', '_').removesuffix('.py')}.py"

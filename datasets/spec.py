@@ -17,6 +17,9 @@ SPEC_RE = re.compile(r"^(?P<name>[A-Za-z0-9_-]+)(?:\[(?P<options>.*)\])?$")
 
 @dataclass(frozen=True)
 class DatasetSpec:
+    """An adapter name plus the options it declares, typed and sorted: `DatasetSpec.of("dolos[setup=C]")`.
+    Its text (`str(spec)`) is what every command, config and result records."""
+
     name: str
     options: tuple[tuple[str, Any], ...] = ()
 

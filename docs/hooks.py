@@ -6,6 +6,7 @@
   `setup.cfg` maps the top-level `datasets/`, `baselines/` and `leaderboards/` into the one import
   root `benchmark`: the package is laid out as it is imported, with links, under `build/api-src/`.
 - The home page is README.md, its links into `docs/` made relative to the site.
+- The `<!-- needs: ... -->` mark above an example the tests do not run is shown as a line.
 """
 from __future__ import annotations
 
@@ -69,7 +70,17 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     return files
 
 
+NEEDS_RE = re.compile(r"^<!--\s*needs:\s*(?P<needs>.*?)\s*-->$", re.M)
+NEEDS_WORDS = {"gpu": "CUDA GPUs", "network": "a network"}
+
+
+def _needs(match: re.Match) -> str:
+    # The mark above an example the tests do not run (tests/docs_examples.py), shown to readers too.
+    needs = [NEEDS_WORDS.get(n.strip(), n.strip()) for n in match["needs"].split(",")]
+    return f"*Needs {' and '.join(needs)}.*\n"
+
+
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    if page.file.src_uri != "index.md":
-        return markdown
-    return re.sub(r"\]\(docs/", "](", (ROOT / "README.md").read_text())
+    if page.file.src_uri == "index.md":
+        markdown = re.sub(r"\]\(docs/", "](", (ROOT / "README.md").read_text())
+    return NEEDS_RE.sub(_needs, markdown)

@@ -23,6 +23,10 @@ _FALSE = ("0", "false", "no", "off")
 
 @dataclass(frozen=True)
 class Policy:
+    """Every scoring rule on which public toolkits disagree, as one frozen value that each result
+    records. Build it from a preset (`Policy.preset_policy("davis")`) or from the command line's
+    `--policy` strings (`Policy.from_options`); a rule changed from its preset is listed in `changed`."""
+
     preset: str = "diffseg"
     # Fields changed from the preset's values (the result says the numbers are not the preset's).
     changed: tuple[str, ...] = ()
