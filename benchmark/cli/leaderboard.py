@@ -180,15 +180,21 @@ def run_audit(args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
-def run_phase_freeze(args: argparse.Namespace) -> int:
+def _registered_track(store, name: str):
     from benchmark.errors import BenchError
+
+    track = next((t for t, _ in store.tracks() if t.name == name), None)
+    if track is None:
+        raise BenchError(f"track {name} is not registered in this store")
+    return track
+
+
+def run_phase_freeze(args: argparse.Namespace) -> int:
     from benchmark.leaderboards.store import Store
     from benchmark.leaderboards.submit import freeze_phase
 
     store = Store(args.store)
-    track = next((t for t, _ in store.tracks() if t.name == args.track), None)
-    if track is None:
-        raise BenchError(f"track {args.track} is not registered in this store")
+    track = _registered_track(store, args.track)
     rid = freeze_phase(store, track)
     say("phase frozen", f"{track.name}: ranked on the whole split from now on"
                         + (f" (ranking snapshot {rid})" if rid else "") + "; further submissions are refused")
@@ -211,14 +217,11 @@ def run_translate(args: argparse.Namespace) -> int:
 
 
 def run_phase_open(args: argparse.Namespace) -> int:
-    from benchmark.errors import BenchError
     from benchmark.leaderboards.store import Store
     from benchmark.leaderboards.submit import open_phase
 
     store = Store(args.store)
-    track = next((t for t, _ in store.tracks() if t.name == args.track), None)
-    if track is None:
-        raise BenchError(f"track {args.track} is not registered in this store")
+    track = _registered_track(store, args.track)
     number = open_phase(store, track)
     say("phase opened", f"{track.name}: phase {number} takes submissions, ranked on the whole split; the teams' "
                         "phase limits count from now")

@@ -87,15 +87,20 @@ results = sa.Table("results", metadata,
                    sa.Column("statistics", sa.LargeBinary),
                    sa.Column("stored_at", sa.String(32), nullable=False),
                    sa.UniqueConstraint("submission_id", "part"))
+
+
+def estimate_columns() -> list[sa.Column]:
+    """A ranking estimate: the metric, its value and bootstrap interval, and what drew it (the
+    draws kept so that paired p-values use the same resamples for every entry)."""
+    return [sa.Column("metric", sa.String(100), nullable=False), sa.Column("value", sa.Float),
+            sa.Column("low", sa.Float), sa.Column("high", sa.Float),
+            sa.Column("seed", sa.Integer, nullable=False), sa.Column("resamples", sa.Integer, nullable=False),
+            sa.Column("draws", sa.LargeBinary, nullable=False)]
+
+
 estimates = sa.Table("estimates", metadata,
                      sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), primary_key=True),
-                     sa.Column("metric", sa.String(100), nullable=False),
-                     sa.Column("value", sa.Float),
-                     sa.Column("low", sa.Float),
-                     sa.Column("high", sa.Float),
-                     sa.Column("seed", sa.Integer, nullable=False),
-                     sa.Column("resamples", sa.Integer, nullable=False),
-                     sa.Column("draws", sa.LargeBinary, nullable=False))
+                     *estimate_columns())
 rankings = sa.Table("rankings", metadata,
                     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
                     sa.Column("track", sa.String(100), sa.ForeignKey("tracks.name"), nullable=False),
@@ -109,13 +114,7 @@ public_splits = sa.Table("public_splits", metadata,
 public_results = sa.Table("public_results", metadata,
                           sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), primary_key=True),
                           sa.Column("view", sa.Text, nullable=False),  # JSON: part -> {metrics, policy}
-                          sa.Column("metric", sa.String(100), nullable=False),
-                          sa.Column("value", sa.Float),
-                          sa.Column("low", sa.Float),
-                          sa.Column("high", sa.Float),
-                          sa.Column("seed", sa.Integer, nullable=False),
-                          sa.Column("resamples", sa.Integer, nullable=False),
-                          sa.Column("draws", sa.LargeBinary, nullable=False))
+                          *estimate_columns())
 # A track is in phase 1 from its registration; `freeze` closes the current phase, `open` starts the
 # next one. A phase's own ranking snapshot (the freeze's) is kept with its event.
 phase_events = sa.Table("phase_events", metadata,
