@@ -37,7 +37,8 @@ def explain_images(checkpoint: str | os.PathLike, dataset, root: str | os.PathLi
     from benchmark.datasets.ids import write_id_file
     from benchmark.datasets.spec import DatasetSpec
     from benchmark.outputs import new_folder
-    from benchmark.predict import load_trained, model_outputs, resolve_checkpoint
+    from benchmark.baselines.build import load_trained, resolve_checkpoint
+    from benchmark.predict import model_outputs
 
     spec = DatasetSpec.of(dataset)
     adapter = spec.build(root, split)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from mmengine.config import Config
 from mmengine.logging import print_log
 from torch.utils.data import DataLoader, Dataset
 
@@ -70,39 +69,6 @@ def _axis_fit(coord: np.ndarray, valid: np.ndarray, axis: int) -> tuple[float, f
     a, b = np.polyfit(idx + 0.5, line[idx], 1)
     return float(a), float(b)
 
-def resolve_checkpoint(path: str | os.PathLike) -> Path:
-    """A checkpoint file, or a work dir: its best (validation-selected) checkpoint, else its last."""
-    path = Path(path)
-    if not path.is_dir():
-        return path
-    best = sorted(path.glob("best_*.pth"), key=lambda p: p.stat().st_mtime)
-    if best:
-        return best[-1]
-    if (path / "last_checkpoint").is_file():
-        return Path((path / "last_checkpoint").read_text().strip())
-    raise BenchError(f"{path}: no checkpoint in this work dir")
-
-
-def load_trained(checkpoint: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, Config]:
-    """The model of a `bench train` checkpoint in eval mode, and the run's config (`cfg.run` holds
-    task, classes, generators and the cross-generator selection)."""
-    from benchmark.training.checkpoint import load_own_checkpoint
-    from benchmark.training.runner import build_model
-
-    checkpoint = resolve_checkpoint(checkpoint)
-    ckpt = load_own_checkpoint(checkpoint)
-    text = ckpt.get("meta", {}).get("cfg")
-    if not text:
-        raise BenchError(f"{checkpoint}: no training config inside (not written by bench train)")
-    cfg = Config.fromstring(text, file_format=".py")
-    if "run" not in cfg:
-        raise BenchError(f"{checkpoint}: the config inside lacks the run record of bench train")
-    model = build_model(cfg.model)
-    state = {k.removeprefix("module."): v for k, v in ckpt["state_dict"].items()}
-    model.load_state_dict(state)
-    return model.to(device).eval(), cfg
-
-
 def model_outputs(model, cfg, adapter, distortion: str, seed: int = 0, batch_size: int = 8, workers: int = 0,
                   progress: bool = True, indices: list[int] | None = None):
     """(image_id, stored map or None, score) for the adapter's images (those at `indices`), run
@@ -145,6 +111,8 @@ def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLik
 
     out = check_new_output(out)  # before the model runs, so that no work is lost on a taken path
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    from benchmark.baselines.build import load_trained, resolve_checkpoint
+
     checkpoint = resolve_checkpoint(checkpoint)
     model, cfg = load_trained(checkpoint, device)
     run = cfg.run

@@ -11,7 +11,8 @@ import torch
 from benchmark.cli.main import main
 from benchmark.datasets import DiffSeg30k
 from benchmark.evaluate import parse_sweep
-from benchmark.predict import load_trained, predict_split
+from benchmark.baselines.build import load_trained
+from benchmark.predict import predict_split
 from benchmark.training.config import load_config
 from benchmark.training.runner import train
 

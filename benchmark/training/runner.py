@@ -18,11 +18,11 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook, DistSamplerSeedHook, IterTimerHook, LoggerHook, ParamSchedulerHook
 from mmengine.runner import set_random_seed
 
+from benchmark.baselines.build import build_model
 from benchmark.datasets.base import canonical_split
 from benchmark.datasets.spec import DatasetSpec
 from benchmark.datasets.torch_dataset import SegmentationDataset, build_pipeline
 from benchmark.errors import BenchError
-from benchmark.registry import BASELINES, lookup
 
 from .checkpoint import BenchRunner
 from .data import SubsetWithMeta
@@ -45,19 +45,6 @@ def init_cpu_distributed() -> None:
     """mmengine's 'pytorch' launcher calls torch.cuda.set_device; on CPU start gloo here instead."""
     if distributed() and not torch.cuda.is_available() and not torch.distributed.is_initialized():
         torch.distributed.init_process_group("gloo")
-
-
-def build_model(model_cfg: dict) -> torch.nn.Module:
-    """Instantiate a baseline from a config's `model` dict (which carries num_classes once trained)."""
-    lookup(BASELINES, model_cfg["type"])
-    try:
-        model = BASELINES.build(dict(model_cfg))
-    except (TypeError, ValueError, KeyError) as exc:  # a config value of the wrong kind
-        raise BenchError(f"cannot build model {model_cfg['type']} from the config ({type(exc).__name__}: {exc})") from None
-    if getattr(model, "channels_last", False):
-        # NHWC layout for weights and activations; the layers exist only once the subclass has built them.
-        model = model.to(memory_format=torch.channels_last)
-    return model
 
 
 def resolve_supervision(cfg: Config, spec: DatasetSpec, masks: bool) -> str | None:

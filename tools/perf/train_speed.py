@@ -18,7 +18,7 @@ import torch
 from tabulate import tabulate
 from torch.utils.flop_counter import FlopCounterMode
 
-from benchmark.training.runner import build_model
+from benchmark.baselines.build import build_model
 
 # dense (no sparsity) bf16 tensor-core peaks, TFLOP/s, from the vendors' data sheets
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L40S": 362.0, "A10": 125.0, "V100": 125.0}
