@@ -83,25 +83,32 @@ def _score_chunk(items: Sequence[tuple[str, Any]]) -> tuple[Any, list[str], list
     w = _WORKER
     adapter, preds, policy = w["adapter"], w["preds"], w["policy"]
     detection = preds.task == "detection"
-    ev = None if detection else make_evaluator(preds.task, adapter.generators, policy)
-    rows, problems, digests = [], [], []
+    sink = [] if detection else make_evaluator(preds.task, adapter.generators, policy)
+    problems, digests = [], []
     for image_id, record in items:
         try:
             target = adapter.load_target(record)
-            if not detection:
-                pred = prediction_at(preds.read_mask(image_id, target.mask.shape), preds.task, target.mask.shape, w["lut"],
-                                     policy.upsample)
+            stored = None if detection else preds.read_mask(image_id, target.mask.shape)
         except DataError as exc:
             problems.append(str(exc))
             continue
-        score = preds.scores.get(image_id)
-        if detection:
-            area = target.edited_fraction if target.localized else float("nan")
-            rows.append((image_id, target.label, score, int(target.localized), area, target.meta))
-        else:
-            ev.add(image_id, target.mask, pred, score=score, meta=target.meta, label=target.label)
+        score_image(sink, preds.task, target, stored, preds.scores.get(image_id), policy, w["lut"])
         digests.append((image_id, target_digest(target)))
-    return (rows if detection else ev.state_dict()), problems, digests
+    return (sink if detection else sink.state_dict()), problems, digests
+
+
+def score_image(sink, task: str, target: Target, stored: np.ndarray | None, score: float | None, policy,
+                lut: np.ndarray | None = None) -> None:
+    """Count one image's stored prediction (None for detection) against its target: into an
+    Evaluator (localization), or as a row of the detection list (id, label, score, localized,
+    edited area, meta). `bench score` reads `stored` from the predictions; `bench eval` hands
+    it over as the model makes it, so that both count alike."""
+    if task == "detection":
+        area = target.edited_fraction if target.localized else float("nan")
+        sink.append((target.image_id, target.label, score, int(target.localized), area, target.meta))
+        return
+    pred = prediction_at(stored, task, target.mask.shape, lut, policy.upsample)
+    sink.add(target.image_id, target.mask, pred, score=score, meta=target.meta, label=target.label)
 
 
 @dataclass
@@ -137,11 +144,10 @@ def score_targets(pred_path: str | os.PathLike, preds, spec: DatasetSpec, adapte
     """`score_predictions` against any source of targets for `spec`: the dataset's adapter, or a
     stand-in that serves the same records and targets without the dataset (a leaderboard's
     frozen ground truth), so that both give the same result."""
-    from benchmark.distortions.base import canonical, describe_distortion
+    from benchmark.distortions.base import canonical
     from benchmark.metrics.evaluator import Evaluator
     from benchmark.metrics.policy import Policy
     from benchmark.predictions.validate import PredictionsError, check_against, class_lut
-    from benchmark.results import build_result, provenance
 
     policy = policy or Policy()
     check_against(preds, spec, adapter.split, adapter.generators, adapter.ids)
@@ -174,10 +180,23 @@ def score_targets(pred_path: str | os.PathLike, preds, spec: DatasetSpec, adapte
     if preds.problems or problems:
         raise PredictionsError(pred_path, preds.problems + sorted(problems))
 
+    return scored_result(spec, adapter.split, preds.task, preds.method, distortion, policy, preds.describe(),
+                         rows if detection else total, digests, breakdown_keys, per_image_csv)
+
+
+def scored_result(spec: DatasetSpec, split: str, task: str, method: str, distortion: str, policy,
+                  submission: dict, sink, digests: list[tuple[str, str]], breakdown_keys: Sequence[str] = (),
+                  per_image_csv: str | os.PathLike | None = None) -> Scored:
+    """The result of the images counted into `sink` (`score_image`), whose target digests are
+    `digests`: metrics, breakdowns, warnings and provenance."""
+    from benchmark.distortions.base import describe_distortion
+    from benchmark.results import build_result, provenance
+
+    detection = task == "detection"
     if detection:
-        metrics, breakdowns, frame, warnings = _detection(rows, policy, breakdown_keys)
+        metrics, breakdowns, frame, warnings = _detection(sink, policy, breakdown_keys)
     else:
-        res = total.compute(breakdown_keys=list(breakdown_keys))
+        res = sink.compute(breakdown_keys=list(breakdown_keys))
         metrics, breakdowns, frame, warnings = res.metrics, res.breakdowns, res.per_image, res.warnings
     if policy.balanced_draws:
         from benchmark.metrics import balanced_detection
@@ -190,12 +209,12 @@ def score_targets(pred_path: str | os.PathLike, preds, spec: DatasetSpec, adapte
                         "withheld or prompt-edited): counted for detection, left out of the localization means")
     if per_image_csv is not None:
         _write_per_image(frame, Path(per_image_csv))
-    result = build_result(dataset=spec, split=adapter.split, task=preds.task, method=preds.method,
+    result = build_result(dataset=spec, split=split, task=task, method=method,
                           distortion=distortion, policy=policy.to_json(),
                           provenance=provenance(describe_distortion(distortion), split_hash(digests)),
-                          submission=preds.describe(), metrics=metrics, breakdowns=breakdowns,
+                          submission=submission, metrics=metrics, breakdowns=breakdowns,
                           n_images=len(digests), warnings=warnings)
-    return Scored(result, frame if detection else total)
+    return Scored(result, frame if detection else sink)
 
 
 def _detection(rows: list[tuple], policy, breakdown_keys: Sequence[str] = ()) -> tuple[dict, dict, Any, list[str]]:

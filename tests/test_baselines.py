@@ -232,7 +232,7 @@ def test_a_centre_crop_map_is_put_back_where_it_came_from():
     import albumentations as A
     import numpy as np
 
-    from benchmark.predict import place_back
+    from benchmark.inference import place_back
 
     h, w = 300, 400
     rng = np.random.default_rng(0)
