@@ -64,13 +64,27 @@ class SplitImages(Dataset):
         return item
 
 
-def collate(items: list[dict]) -> dict:
-    """Inputs stacked to N×D×3×h×w (D distortions), the truth as one message (`sink.batch_targets`)."""
+@dataclass
+class LoadedBatch:
+    """A batch as the loader hands it over: inputs N×D×3×h×w uint8 (D distortions), each image's
+    distorted sizes and id, and the truth as one message (`sink.batch_targets`) or None."""
+
+    inputs: torch.Tensor
+    shapes: list[list[tuple[int, int]]]
+    image_ids: list[str]
+    targets: dict | None
+
+    def pin_memory(self) -> "LoadedBatch":
+        # The DataLoader's pinning thread calls this: only what goes to the device is pinned.
+        self.inputs = self.inputs.pin_memory()
+        return self
+
+
+def collate(items: list[dict]) -> LoadedBatch:
     from benchmark.sink import batch_targets
 
-    return {"inputs": torch.stack([item["inputs"] for item in items]),
-            "shapes": [item["shapes"] for item in items], "image_ids": [item["image_id"] for item in items],
-            "targets": batch_targets(items) if "target" in items[0] else None}
+    return LoadedBatch(torch.stack([item["inputs"] for item in items]), [item["shapes"] for item in items],
+                       [item["image_id"] for item in items], batch_targets(items) if "target" in items[0] else None)
 
 
 @dataclass
@@ -108,20 +122,22 @@ def model_outputs(model, cfg, adapter, distortions: Sequence[str], seed: int = 0
     data = SplitImages(adapter, distortions, transforms, seed, targets)
     subset = data if indices is None else Subset(data, list(indices))
     loader = DataLoader(subset, batch_size=batch_size, num_workers=workers, collate_fn=collate,
-                        pin_memory=next(model.parameters()).is_cuda,
+                        pin_memory=next(model.parameters()).is_cuda,  # `LoadedBatch.pin_memory`
                         **({"multiprocessing_context": child_context(), "prefetch_factor": 4,
                            "worker_init_fn": _worker_init} if workers else {}))
     what = distortions[0] if len(distortions) == 1 else f"{len(distortions)} distortions"
+    device = next(model.parameters()).device
     for batch in track(loader, f"predicting {len(subset)} images ({what})", total=len(loader), enabled=progress):
+        inputs = batch.inputs.to(device, non_blocking=True)  # once for every distortion
         outputs = []
         for d in range(len(distortions)):
             with torch.inference_mode(not model.needs_grad):
-                output = model(model.data_preprocessor({"inputs": batch["inputs"][:, d].contiguous()})["inputs"])
+                output = model(model.data_preprocessor({"inputs": inputs[:, d].contiguous()})["inputs"])
                 maps, scores = model.stored(output, cfg.run.task)
             if maps is not None and test_steps and cfg.run.task == "binary":
-                maps = [place_back(m, shapes[d], transforms) for m, shapes in zip(maps, batch["shapes"])]
+                maps = [place_back(m, shapes[d], transforms) for m, shapes in zip(maps, batch.shapes)]
             outputs.append((maps, scores))
-        yield BatchOutputs(batch["image_ids"], outputs, batch["targets"])
+        yield BatchOutputs(batch.image_ids, outputs, batch.targets)
 
 
 def child_context():

@@ -43,6 +43,17 @@ def step(model, optimizer, batch, autocast) -> None:
     optimizer.step()
 
 
+def step_flops(model, batch: dict, autocast=contextlib.nullcontext) -> float:
+    """FLOPs of one training step (forward and backward) of `model` on `batch`, counted by
+    torch.utils.flop_counter (convolutions and matmuls: what the peak rates count)."""
+    with FlopCounterMode(display=False) as counter:
+        with autocast():
+            loss = model(**model.data_preprocessor(batch, True))["loss"]
+        loss.backward()
+    model.zero_grad(set_to_none=True)
+    return float(counter.get_total_flops())
+
+
 def measure(args, device: torch.device, size: int, bf16: bool) -> dict:
     model, optimizer = build(args, device, channels_last=bf16)
     g = torch.Generator().manual_seed(0)
