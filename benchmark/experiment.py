@@ -35,7 +35,7 @@ from benchmark.hashing import sha256_file, sha256_json
 
 EXPERIMENT_DIR = Path(__file__).resolve().parent / "configs" / "experiments"
 SCALES = ("demo", "paper")
-DROP = "relative drop"  # 1 - worst distorted / clean, per row
+DROP = "relative drop"  # per row, over its distortions: metrics.robustness.relative_drop
 HELD_OUT = "held-out"  # evaluation.editors: score on the run's held-out editors only
 
 
@@ -315,13 +315,14 @@ def table(exp: Config, runs: Sequence[Run], metric: str | None = None):
             grid.rows.append(label)
             grid.cells.update({(label, col): value for col, value in values.items()})
     if mode == "distortion" and "clean" in cols and len(cols) > 1:
+        from benchmark.metrics.robustness import relative_drop
+
         distorted = [c for c in cols if c != "clean"]
         grid.cols = [*cols, DROP]
         for row in grid.rows:
-            clean = grid.cells.get((row, "clean"))
-            rest = [grid.cells.get((row, c)) for c in distorted]
-            if clean and all(v is not None for v in rest):
-                grid.cells[(row, DROP)] = 1 - min(rest) / clean
+            drop = relative_drop(grid.cells.get((row, "clean")), [grid.cells.get((row, c)) for c in distorted])
+            if drop is not None:
+                grid.cells[(row, DROP)] = drop
     return grid
 
 

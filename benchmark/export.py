@@ -36,7 +36,7 @@ def _init(adapter, out: Path, distortion: str | None, seed: int, task: str | Non
 
 def _export_chunk(records: Sequence) -> list[str]:
     from benchmark.datasets.torch_dataset import distort_then_transform
-    from benchmark.predictions.format import encode_mask_png
+    from benchmark.predictions.codecs import encode_mask_png
 
     w = _WORKER
     adapter, out, problems = w["adapter"], w["out"], []

@@ -121,13 +121,14 @@ def _main(inbox, outcome) -> None:
 
 
 def _run(job: Job, inbox) -> tuple[Path, dict | None]:
-    from benchmark.predictions.format import to_mask_bytes, write_predictions
+    from benchmark.predictions.codecs import to_mask_bytes
+    from benchmark.predictions.writer import write_predictions
     from benchmark.scoring import make_evaluator, score_image
 
     task = job.write["task"]
     counts = None
     if job.result is not None:
-        counts = [] if task == "detection" else make_evaluator(task, list(job.write["generators"]), job.policy)
+        counts = make_evaluator(task, list(job.write["generators"]), job.policy)
     scores: dict[str, float] = {}
     end: list = []
 
@@ -171,8 +172,9 @@ def _target(targets: dict, i: int):
 def _score(job: Job, path: Path, counts, digests: list[tuple[str, str]]) -> dict:
     """The result of the predictions just written, as `bench score` makes it of the file."""
     from benchmark.datasets.spec import DatasetSpec
-    from benchmark.predictions.format import Predictions
-    from benchmark.predictions.validate import PredictionsError, check_against
+    from benchmark.predictions.problems import PredictionsError
+    from benchmark.predictions.reader import Predictions
+    from benchmark.predictions.validate import check_against
     from benchmark.results import write_result
     from benchmark.scoring import scored_result
 

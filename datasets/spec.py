@@ -48,12 +48,17 @@ class DatasetSpec:
     def build(self, root: str | os.PathLike, split: str, strict: bool = True):
         """The adapter of this spec over `split` of the data at `root`."""
         options = dict(self.options)
-        editors = options.pop("editors", None)  # a selection every adapter shares, applied once built
+        # Selections every adapter shares, applied once built.
+        editors, unpaired = options.pop("editors", None), options.pop("unpaired", None)
         adapter = self.adapter_class(root, split=split, strict=strict, **options)
         if editors:
             from .editors import keep_editors
 
             keep_editors(adapter, editors)
+        if unpaired is not None:
+            from .pairs import keep_unpaired
+
+            keep_unpaired(adapter, unpaired)
         return adapter
 
     def splits(self, root: str | os.PathLike) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 from benchmark.cli.main import main
 from benchmark.errors import BenchError
 from benchmark.experiment import eval_spec, load_experiment, packaged_experiments, plan, report, run_grid, table
-from learnable_diffseg import write_diffseg
+from diffseg_fixtures import write_diffseg
 
 
 def experiment_file(tmp_path, iters=2, bad_second=False, a_iters=None, evaluation=None, name="tiny"):
