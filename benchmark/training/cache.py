@@ -28,6 +28,7 @@ import numpy as np
 
 from benchmark import __version__
 from benchmark.errors import BenchError, DataError
+from benchmark.jsonfiles import read_schema_json
 
 SCHEMA = "bench.cache/1"
 MANIFEST = "cache.json"
@@ -147,16 +148,8 @@ class CachedSplit:
 
 
 def read_manifest(folder: str | os.PathLike) -> dict:
-    path = Path(folder) / MANIFEST
-    try:
-        manifest = json.loads(path.read_text())
-    except OSError as exc:
-        raise DataError(str(path), f"no prepared cache here ({exc.strerror}); make one with bench data prepare") from None
-    except ValueError as exc:
-        raise DataError(str(path), f"not valid JSON ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
-        raise DataError(str(path), f"not a prepared cache (expected schema {SCHEMA})")
-    return manifest
+    return read_schema_json(Path(folder) / MANIFEST, SCHEMA, "a prepared cache",
+                            "no prepared cache here; make one with bench data prepare")
 
 
 def open_split(folder: str | os.PathLike, spec, adapter, size: int, workers: int | None = None,
