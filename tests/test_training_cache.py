@@ -15,7 +15,7 @@ from benchmark.training.cache import open_split, prepare_cache
 from benchmark.training.config import load_config
 from benchmark.training.runner import train
 
-from learnable_diffseg import write_diffseg
+from diffseg_fixtures import write_diffseg
 
 SPECS = ["diffseg", "dolos[setup=C]", "semitruths", "cocoglide"]
 
