@@ -23,16 +23,18 @@ class DeepLabV3Plus(SegmentationModel):
     defaults here. `pretrained`: a local weights file, or a smp weight name ('imagenet') that is
     downloaded only with `download=True`. `noise_residual` feeds the encoder 3 more channels, the
     image minus its 3×3 mean (a fixed high-pass, like the SRM noise stream of RGB-N): edit traces
-    are mostly high-frequency, which a randomly initialised encoder is slow to find on its own."""
+    are mostly high-frequency, which a randomly initialised encoder is slow to find on its own.
+    `encoder_depth` (3-5: the encoder stages used, the ASPP reading the last) and `decoder_channels`
+    (ASPP and decoder width, 256 in the paper) shrink the network for CPU settings."""
 
     def __init__(self, num_classes: int, encoder: str = "resnet50", output_stride: int = 16,
                  atrous_rates: Sequence[int] = (6, 12, 18), aspp_separable: bool = True, aspp_dropout: float = 0.5,
                  pretrained: str | None = None, download: bool = False, noise_residual: bool = False,
-                 **contract):
+                 encoder_depth: int = 5, decoder_channels: int = 256, **contract):
         super().__init__(num_classes, **contract)
         download_name = pretrained if wants_download(pretrained, download, "deeplabv3plus") else None
-        self.net = smp.DeepLabV3Plus(encoder_name=encoder, encoder_weights=download_name,
-                                     encoder_output_stride=output_stride,
+        self.net = smp.DeepLabV3Plus(encoder_name=encoder, encoder_weights=download_name, encoder_depth=encoder_depth,
+                                     encoder_output_stride=output_stride, decoder_channels=decoder_channels,
                                      decoder_atrous_rates=tuple(atrous_rates),
                                      decoder_aspp_separable=aspp_separable, decoder_aspp_dropout=aspp_dropout,
                                      classes=num_classes,

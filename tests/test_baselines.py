@@ -18,6 +18,8 @@ def batch(model, n=2, h=48, w=40, num_classes=2, seed=0):
 
 @pytest.mark.parametrize("name,kwargs", [("deeplabv3plus", dict(encoder="resnet18")),
                                          ("deeplabv3plus", dict(encoder="resnet18", noise_residual=True)),
+                                         ("deeplabv3plus", dict(encoder="resnet18", noise_residual=True, encoder_depth=4,
+                                                                decoder_channels=64)),
                                          ("fcn8s", dict(backbone="resnet18")),
                                          ("fcn8s", dict(backbone="vgg16", variant="32s"))])
 @pytest.mark.parametrize("num_classes", [2, 4])
@@ -156,6 +158,16 @@ def test_deeplab_reference_aspp_and_stride():
                         if isinstance(m, torch.nn.Conv2d) and m.dilation[0] > 1})
     assert dilations == [6, 12, 18]
     assert model.net.encoder.output_stride == 16
+
+
+def test_deeplab_encoder_depth_and_decoder_width():
+    model = DeepLabV3Plus(2, encoder="resnet18", encoder_depth=4, decoder_channels=64)
+    seen = []
+    model.net.decoder.aspp.register_forward_pre_hook(lambda _, args: seen.append(args[0].shape))
+    model.eval().logits(torch.zeros(1, 3, 64, 96))
+    assert seen == [(1, 256, 4, 6)]  # stage 4 of R18 (256 channels) at 1/16, undilated
+    convs = [m for m in model.net.decoder.modules() if isinstance(m, torch.nn.Conv2d) and m.groups == 1]
+    assert {m.out_channels for m in convs} == {48, 64}  # the 48-channel skip projection, the rest 64 wide
 
 
 def test_local_pretrained_weights(tmp_path):

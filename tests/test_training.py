@@ -46,6 +46,20 @@ def test_seeded_runs_are_identical(root, tmp_path):
     assert losses(tmp_path / "c") != la  # a different task really trains differently
 
 
+def test_a_pinned_thread_count_holds_for_the_run_and_is_restored(root, tmp_path, monkeypatch):
+    import benchmark.training.runner as runner
+
+    seen = []
+    build = runner.build_runner
+    monkeypatch.setattr(runner, "build_runner", lambda *a, **k: (seen.append(torch.get_num_threads()), build(*a, **k))[1])
+    before = torch.get_num_threads()
+    pinned = 1 if before > 1 else 2
+    train(config(max_iters=1, threads=pinned), "diffseg", str(root), work_dir=str(tmp_path / "a"), progress=False)
+    assert seen == [pinned] and torch.get_num_threads() == before
+    train(config(max_iters=1), "diffseg", str(root), work_dir=str(tmp_path / "b"), progress=False)
+    assert seen == [pinned, before]
+
+
 def test_resume_after_interruption(root, tmp_path, monkeypatch):
     loaded = []  # (training item?, index) of every sample read
     original = SegmentationDataset.__getitem__

@@ -38,6 +38,9 @@ def test_config_errors(tmp_path):
         load_config("deeplabv3plus_r50_512", "fcn8s")
     with pytest.raises(BenchError, match="positive"):
         load_config(None, "fcn8s", max_iters=0)
+    with pytest.raises(BenchError, match="threads must be a positive whole number"):
+        load_config(None, "fcn8s", {"threads": 0})
+    assert load_config(None, "fcn8s").threads is None
     own = tmp_path / "mine.py"
     own.write_text(f"_base_ = ['{CONFIG_DIR / 'fcn8s_vgg16_512.py'}']\nmodel = dict(backbone='resnet18')\n")
     assert load_config(str(own)).model.backbone == "resnet18"

@@ -112,9 +112,11 @@ def load_config(name_or_path: str | None, baseline: str | None = None,
     if baseline is not None and cfg.model.type != baseline:
         raise BenchError(f"--baseline {baseline} but the config builds '{cfg.model.type}'")
     # Entries every run has, whatever its config file says: a prepared cache (`bench data
-    # prepare`) and torch.compile of the training step (mmengine's `compile`).
+    # prepare`), torch.compile of the training step (mmengine's `compile`) and the intra-op
+    # threads of the training process (None: torch's default, one per core).
     cfg.data.setdefault("cache", None)
     cfg.setdefault("compile", None)
+    cfg.setdefault("threads", None)
     if cfg_options:
         check_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
@@ -139,6 +141,9 @@ def load_config(name_or_path: str | None, baseline: str | None = None,
                        ("data.val_batch_size", cfg.data.val_batch_size), ("data.size", cfg.data.size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise BenchError(f"{key} must be a positive whole number, got {value!r}")
+    threads = cfg.threads
+    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+        raise BenchError(f"threads must be a positive whole number (None: one per core), got {threads!r}")
     workers = cfg.data.get("num_workers")
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 0):
         raise BenchError(f"data.num_workers must be 0 or more (None: from the cores), got {workers!r}")

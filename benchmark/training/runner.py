@@ -195,6 +195,19 @@ def train(cfg: Config, dataset: str | DatasetSpec, root: str, task: str = "binar
                          "or pick another --work-dir (nothing is overwritten)")
     train_set, val_set = prepare(cfg, spec, root, task, train_generators, holdout_generators,
                                  cache_dir=str(work), progress=progress and is_main_process())
+    threads = torch.get_num_threads()
+    if cfg.get("threads"):
+        # CPU kernels split their sums by thread, so a fixed count makes the float results, and
+        # with them the trained weights, the same on machines with more or fewer cores.
+        torch.set_num_threads(cfg.threads)
+    try:
+        return _train(cfg, train_set, val_set, work, resume, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta | None, work: Path, resume: bool,
+           progress: bool) -> dict:
     runner = build_runner(cfg, train_set, val_set, str(work), resume, progress)
     # mmengine logs one line per parameter group setting; the config file already says it all.
     runner.logger.addFilter(lambda record: not record.getMessage().startswith("paramwise_options"))
