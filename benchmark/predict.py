@@ -162,11 +162,10 @@ def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLik
     extra = {"distortion": dspec, "baseline": cfg.model.type, "train_dataset_spec": run.get("dataset_spec", run.dataset),
              "train_generators": list(run.train_generators),
              "holdout_generators": list(run.holdout_generators), "size": run.size,
-             "score_rule": getattr(model, "score_rule", "image logit"), "checkpoint": str(checkpoint),
+             "score_rule": model.score_rule, "checkpoint": str(checkpoint),
              **({"explanation": explain} if explain else {}),
              **({"experiment_run": experiment_run} if experiment_run else {})}
-    method = f"{cfg.model.type}" + (f"-{cfg.model.encoder}" if "encoder" in cfg.model else
-                                    f"-{cfg.model.backbone}" if "backbone" in cfg.model else "")
+    method = "-".join(str(cfg.model[key]) for key in ("type", "arch", "encoder", "backbone") if key in cfg.model)
     if not model.localizes:  # image scores only: the detection task
         scores = {image_id: score for image_id, _, score in run_model()}
         if model.summary():
