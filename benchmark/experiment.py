@@ -35,12 +35,17 @@ from benchmark.hashing import sha256_file, sha256_json
 
 EXPERIMENT_DIR = Path(__file__).resolve().parent / "configs" / "experiments"
 SCALES = ("demo", "paper")
-DROP = "relative drop"  # 1 - worst distorted / clean, per row
+DROP = "relative drop"  # per row, over its distortions: metrics.robustness.relative_drop
 HELD_OUT = "held-out"  # evaluation.editors: score on the run's held-out editors only
+# Config entries a scale may also set by a shortcut (`max_iters=...`), which load_config applies last.
+NAMED_OPTIONS = {"train_cfg.max_iters": "max_iters", "data.batch_size": "batch_size", "data.size": "size"}
 
 
 @dataclass(frozen=True)
 class Run:
+    """One training scored under one evaluation: `definition` is the whole of what it is (its hash
+    names `folder`); `train_folder` may be shared with other runs and experiments."""
+
     name: str  # the training's
     definition: dict
     folder: Path
@@ -87,6 +92,7 @@ def packaged_experiments() -> list[str]:
 
 
 def load_experiment(name_or_path: str) -> Config:
+    """An experiment file, or a packaged experiment by name (`diffseg-table3`), as an mmengine Config."""
     path = Path(name_or_path)
     if not path.is_file():
         path = EXPERIMENT_DIR / f"{name_or_path.replace('-', '_').removesuffix('.py')}.py"
@@ -136,6 +142,9 @@ def plan(exp: Config, scale: str, work_dir: str | os.PathLike, cfg_options: Mapp
         extra = _applying(given, o.get("config", training.get("config")), training.get("baseline")) if given else {}
         used |= set(extra)
         o["cfg_options"].update(extra)
+        for key, named in NAMED_OPTIONS.items():  # the command line wins over the scale's shortcut
+            if key in extra:
+                o.pop(named, None)
         spec = {k: v for k, v in training.items() if k not in ("name", "dataset")}
         train_def = {"training": spec, "overrides": o, "dataset": training.get("dataset", exp.dataset),
                      "bench": __version__}
@@ -315,13 +324,14 @@ def table(exp: Config, runs: Sequence[Run], metric: str | None = None):
             grid.rows.append(label)
             grid.cells.update({(label, col): value for col, value in values.items()})
     if mode == "distortion" and "clean" in cols and len(cols) > 1:
+        from benchmark.metrics.robustness import relative_drop
+
         distorted = [c for c in cols if c != "clean"]
         grid.cols = [*cols, DROP]
         for row in grid.rows:
-            clean = grid.cells.get((row, "clean"))
-            rest = [grid.cells.get((row, c)) for c in distorted]
-            if clean and all(v is not None for v in rest):
-                grid.cells[(row, DROP)] = 1 - min(rest) / clean
+            drop = relative_drop(grid.cells.get((row, "clean")), [grid.cells.get((row, c)) for c in distorted])
+            if drop is not None:
+                grid.cells[(row, DROP)] = drop
     return grid
 
 

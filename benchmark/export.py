@@ -36,7 +36,7 @@ def _init(adapter, out: Path, distortion: str | None, seed: int, task: str | Non
 
 def _export_chunk(records: Sequence) -> list[str]:
     from benchmark.distortions import apply_distortion, image_seed
-    from benchmark.predictions.format import encode_mask_png
+    from benchmark.predictions.codecs import encode_mask_png
 
     w = _WORKER
     adapter, out, problems = w["adapter"], w["out"], []

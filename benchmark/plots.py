@@ -62,9 +62,11 @@ def robustness_curves(results: Sequence[Mapping], metric: str, by: str = "method
 
 
 def robustness_summary(curves: Mapping) -> list[dict]:
-    """Per group and family: clean value, worst value, relative drop vs clean (1 - worst/clean) and
-    the normalised area under the curve (mean metric over the severity range, clean included
-    where the family has an identity value such as jpeg100 or blur0)."""
+    """Per group and family: clean value, worst value, relative drop over the family's severities
+    (`metrics.robustness.relative_drop`) and the normalised area under the curve (mean metric over
+    the severity range, clean included where the family has an identity value such as jpeg100 or
+    blur0)."""
+    from .metrics.robustness import relative_drop
     from .registry import DISTORTIONS
 
     rows = []
@@ -79,9 +81,8 @@ def robustness_summary(curves: Mapping) -> list[dict]:
             span = x[-1] - x[0] if len(x) > 1 else 0
             area = float(((y[1:] + y[:-1]) / 2 * np.diff(x)).sum() / span) if span > 0 else float(y.mean())
             worst = float(np.nanmin(y))
-            drop = 1 - worst / clean if clean else None
             rows.append({"group": group, "family": family, "clean": clean, "worst": worst,
-                         "relative_drop": drop, "area": area})
+                         "relative_drop": relative_drop(clean, [v for _, v in points]), "area": area})
     return rows
 
 
@@ -141,15 +142,16 @@ def plot_confusion(result: Mapping, out: str | os.PathLike, where: str = "result
 
 
 # -- area -------------------------------------------------------------------------------------
-def plot_area(frame, metric: str, out: str | os.PathLike, title: str = "", bins: int = 10) -> Path:
+def plot_area(frame, metric: str, out: str | os.PathLike, title: str = "", bins: int = 10,
+              where: str = "per-image table") -> Path:
     """Per-image `metric` against the edited share of the image (edited images only), with the
-    mean per area decile."""
+    mean per area decile. `where` names the table's file in messages."""
     missing = [c for c in ("edited_area", "label", metric) if c not in frame.columns]
     if missing:
-        raise BenchError(f"per-image table lacks column(s) {', '.join(missing)}")
+        raise BenchError(f"{where}: lacks column(s) {', '.join(missing)} (write it with bench score --per-image)")
     edited = frame[(frame["label"] == 1) & frame[metric].notna()]
     if edited.empty:
-        raise BenchError(f"no edited image with a {metric} value")
+        raise BenchError(f"{where}: no edited image with a {metric} value")
     area, value = edited["edited_area"].to_numpy(float), edited[metric].to_numpy(float)
     fig, (ax,) = _figure(1, width=6)
     ax.scatter(area, value, s=8, alpha=0.4, label="images")

@@ -141,7 +141,7 @@ def predict_split(checkpoint: str | os.PathLike, dataset, root: str | os.PathLik
     from benchmark.datasets.spec import DatasetSpec
     from benchmark.distortions.base import canonical
     from benchmark.outputs import check_new_output
-    from benchmark.predictions.format import write_predictions
+    from benchmark.predictions.writer import write_predictions
 
     out = check_new_output(out)  # before the model runs, so that no work is lost on a taken path
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))

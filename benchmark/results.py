@@ -1,4 +1,4 @@
-"""Result files (`bench.result/1`): one JSON per scored run, self-describing enough that tables
+"""Result files (`SCHEMA`, `bench.result/2`): one JSON per scored run, self-describing enough that tables
 and plots are built from these files alone and that numbers under different policies never mix
 silently."""
 from __future__ import annotations

@@ -18,10 +18,11 @@ import numpy as np
 
 from benchmark.datasets.sample import Target
 from benchmark.datasets.spec import DatasetSpec
-from benchmark.errors import BenchError, DataError
+from benchmark.errors import DataError
 from benchmark.hashing import sha256_hex
 from benchmark.outputs import new_file
 from benchmark.parallel import run_chunks
+from benchmark.predictions.problems import problem_line
 
 _WORKER: dict[str, Any] = {}
 
@@ -63,13 +64,13 @@ def split_hash(digests: Iterable[tuple[str, str]]) -> str:
 
 
 def make_evaluator(task: str, generators: list[str], policy):
-    """The evaluator of a localization task: binary scores 'edited' and reads generators from
-    the GT ids (attribution tables); semantic scores one class per generator."""
+    """The evaluator of a task: binary scores 'edited' and reads generators from the GT ids
+    (attribution tables); semantic scores one class per generator; detection scores images."""
     from benchmark.metrics.evaluator import Evaluator
 
-    if task == "binary":
-        return Evaluator("binary", ["unedited", "edited"], policy, generator_names=list(generators))
-    return Evaluator("semantic", ["unedited", *generators], policy)
+    if task == "semantic":
+        return Evaluator("semantic", ["unedited", *generators], policy)
+    return Evaluator(task, ["unedited", "edited"], policy, generator_names=list(generators))
 
 
 def _init_worker(adapter, preds, policy, lut) -> None:
@@ -77,37 +78,29 @@ def _init_worker(adapter, preds, policy, lut) -> None:
     _WORKER.update(adapter=adapter, preds=preds, policy=policy, lut=lut)
 
 
-def _score_chunk(items: Sequence[tuple[str, Any]]) -> tuple[Any, list[str], list[tuple[str, str]]]:
-    """Score one chunk: an Evaluator state (localization) or per-image rows (detection: id, label,
-    score, localized, edited area, meta)."""
+def _score_chunk(items: Sequence[tuple[str, Any]]) -> tuple[dict, list[str], list[tuple[str, str]]]:
+    """Score one chunk into an Evaluator state; the problems found and the targets' digests."""
     w = _WORKER
     adapter, preds, policy = w["adapter"], w["preds"], w["policy"]
-    detection = preds.task == "detection"
-    ev = None if detection else make_evaluator(preds.task, adapter.generators, policy)
-    rows, problems, digests = [], [], []
+    ev = make_evaluator(preds.task, adapter.generators, policy)
+    problems, digests = [], []
     for image_id, record in items:
         try:
             target = adapter.load_target(record)
-            if not detection:
-                pred = prediction_at(preds.read_mask(image_id, target.mask.shape), preds.task, target.mask.shape, w["lut"],
-                                     policy.upsample)
+            pred = (prediction_at(preds.read_mask(image_id, target.mask.shape), preds.task, target.mask.shape,
+                                  w["lut"], policy.upsample) if preds.maps else None)
         except DataError as exc:
-            problems.append(str(exc))
+            problems.append(problem_line(exc))
             continue
-        score = preds.scores.get(image_id)
-        if detection:
-            area = target.edited_fraction if target.localized else float("nan")
-            rows.append((image_id, target.label, score, int(target.localized), area, target.meta))
-        else:
-            ev.add(image_id, target.mask, pred, score=score, meta=target.meta, label=target.label)
+        ev.add(image_id, target.mask, pred, score=preds.scores.get(image_id), meta=target.meta, label=target.label)
         digests.append((image_id, target_digest(target)))
-    return (rows if detection else ev.state_dict()), problems, digests
+    return ev.state_dict(), problems, digests
 
 
 @dataclass
 class Scored:
-    """A result and the per-image statistics it was reduced from: the Evaluator (localization) or
-    the per-image frame (detection), either of which `benchmark.metrics.bootstrap_ci` resamples."""
+    """A result and the per-image statistics it was reduced from: the Evaluator, whose weighted
+    metrics the bootstrap and the leaderboard's public views resample."""
 
     result: dict
     statistics: Any
@@ -122,7 +115,7 @@ def score_predictions(pred_path: str | os.PathLike, dataset: str | DatasetSpec, 
     predictions is gathered, then raised at once as a PredictionsError. `distortion` names the
     distortion the predictions were made under (default: the manifest's, else clean); `workers`
     <= 1 scores in this process."""
-    from benchmark.predictions.format import Predictions
+    from benchmark.predictions.reader import Predictions
 
     spec = DatasetSpec.of(dataset)
     preds = Predictions(pred_path)
@@ -140,94 +133,47 @@ def score_targets(pred_path: str | os.PathLike, preds, spec: DatasetSpec, adapte
     from benchmark.distortions.base import canonical, describe_distortion
     from benchmark.metrics.evaluator import Evaluator
     from benchmark.metrics.policy import Policy
-    from benchmark.predictions.validate import PredictionsError, check_against, class_lut
+    from benchmark.predictions.problems import PredictionsError, Problem
+    from benchmark.predictions.validate import check_against, class_lut
     from benchmark.results import build_result, provenance
 
     policy = policy or Policy()
     check_against(preds, spec, adapter.split, adapter.generators, adapter.ids)
     manifest_distortion = preds.manifest.get("distortion")
-    if distortion is not None and manifest_distortion is not None and canonical(distortion) != canonical(manifest_distortion):
-        preds.problems.append(f"{preds.where('manifest.json')}: made under distortion '{manifest_distortion}', "
-                              f"scored as '{distortion}'")
+    if distortion is not None and manifest_distortion is not None and canonical(distortion) != preds.distortion:
+        preds.problems.append(Problem("wrong_track", preds.where("manifest.json"),
+                                      f"made under distortion '{manifest_distortion}', scored as '{distortion}'"))
     if preds.task == "semantic" and set(preds.generators) != set(adapter.generators):
         raise PredictionsError(pred_path, preds.problems)  # class ids cannot be mapped: nothing to decode
-    distortion = canonical(distortion if distortion is not None else manifest_distortion)
+    distortion = canonical(distortion) if distortion is not None else preds.distortion
 
     # With structural problems (missing/extra ids, bad scores) the images present are still
     # decoded, so that one run reports every problem.
     init = (adapter, preds, policy, class_lut(preds, adapter.generators))
-    present = set(preds.ids) if preds.task != "detection" else None
+    # A map submission is scored on the images it has maps for (the rest are reported missing);
+    # an image-score submission on the whole split.
+    present = set(preds.ids) if preds.maps else None
     items = [(r.image_id, r) for r in adapter.records if present is None or r.image_id in present]
-    detection = preds.task == "detection"
-    total = None if detection else make_evaluator(preds.task, adapter.generators, policy)
-    rows: list[tuple] = []
+    total = make_evaluator(preds.task, adapter.generators, policy)
     problems: list[str] = []
     digests: list[tuple[str, str]] = []
-    for payload, chunk_problems, chunk_digests in run_chunks(_score_chunk, items, workers, _init_worker, init,
-                                                             f"scoring {len(items)} images", progress):
-        if detection:
-            rows += payload
-        else:
-            total.merge(Evaluator.from_state_dict(payload))
+    for state, chunk_problems, chunk_digests in run_chunks(_score_chunk, items, workers, _init_worker, init,
+                                                           f"scoring {len(items)} images", progress):
+        total.merge(Evaluator.from_state_dict(state))
         problems += chunk_problems
         digests += chunk_digests
     if preds.problems or problems:
         raise PredictionsError(pred_path, preds.problems + sorted(problems))
 
-    if detection:
-        metrics, breakdowns, frame, warnings = _detection(rows, policy, breakdown_keys)
-    else:
-        res = total.compute(breakdown_keys=list(breakdown_keys))
-        metrics, breakdowns, frame, warnings = res.metrics, res.breakdowns, res.per_image, res.warnings
-    if policy.balanced_draws:
-        from benchmark.metrics import balanced_detection
-
-        ordered = frame.sort_values("image_id")
-        metrics.update(balanced_detection(ordered["score"].to_numpy(float), ordered["label"].to_numpy(int),
-                                          policy.balanced_draws, policy.balanced_seed))
-    if not detection and metrics.get("n_detection_only"):
-        warnings.append(f"{metrics['n_detection_only']} image(s) have no usable mask (fully generated, mask "
-                        "withheld or prompt-edited): counted for detection, left out of the localization means")
+    res = total.compute(breakdown_keys=list(breakdown_keys))
     if per_image_csv is not None:
-        _write_per_image(frame, Path(per_image_csv))
+        _write_per_image(res.per_image, Path(per_image_csv))
     result = build_result(dataset=spec, split=adapter.split, task=preds.task, method=preds.method,
                           distortion=distortion, policy=policy.to_json(),
                           provenance=provenance(describe_distortion(distortion), split_hash(digests)),
-                          submission=preds.describe(), metrics=metrics, breakdowns=breakdowns,
-                          n_images=len(digests), warnings=warnings)
-    return Scored(result, frame if detection else total)
-
-
-def _detection(rows: list[tuple], policy, breakdown_keys: Sequence[str] = ()) -> tuple[dict, dict, Any, list[str]]:
-    """Image-level metrics of a detection-only submission (scores.csv, no masks), broken down by
-    edited-area bin and by the meta fields asked for (e.g. diffusion_model, mask_name): a group
-    of edited images only reports its image_acc, the share found at the image threshold."""
-    import pandas as pd
-
-    from benchmark.metrics import detection_metrics
-    from benchmark.metrics.breakdown import area_bin_labels, group_masks
-    from benchmark.metrics.sanity import sanity_warnings
-
-    frame = pd.DataFrame([{"image_id": i, "label": lab, "score": s, "localized": loc, "edited_area": area,
-                           **{k if k not in ("image_id", "label", "score") else f"meta.{k}": v for k, v in meta.items()}}
-                          for i, lab, s, loc, area, meta in rows]).sort_values("image_id", ignore_index=True)
-    scores, labels = frame["score"].to_numpy(float), frame["label"].to_numpy(int)
-    frame["area_bin"] = area_bin_labels(frame["edited_area"].to_numpy(float), labels)
-
-    def summary(keep: np.ndarray) -> dict:
-        m = detection_metrics(scores[keep], labels[keep], policy.image_threshold, policy.image_compare)
-        return {"n_images": int(keep.sum()), "n_edited": int(labels[keep].sum()), **m}
-
-    metrics = {**summary(np.ones(len(frame), bool)), "n_authentic": int((labels == 0).sum()),
-               "n_detection_only": int((frame["localized"] == 0).sum())}
-    columns = {c: [None if isinstance(v, float) and v != v else v for v in frame[c]] for c in frame.columns}
-    keys = ["area_bin", *dict.fromkeys(breakdown_keys)]
-    breakdowns = {key: {name: summary(mask) for name, mask in groups.items()}
-                  for key, groups in group_masks(columns, keys).items()}
-    missing = [k for k in breakdown_keys if k not in breakdowns]
-    if missing:
-        raise BenchError(f"breakdown keys not found in any image's meta: {', '.join(missing)}")
-    return metrics, breakdowns, frame, sanity_warnings(metrics, scores, labels, policy)
+                          submission=preds.describe(), metrics=res.metrics, breakdowns=res.breakdowns,
+                          n_images=len(digests), warnings=res.warnings)
+    return Scored(result, total)
 
 
 def _write_per_image(frame, path: Path) -> None:

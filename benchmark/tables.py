@@ -9,6 +9,7 @@ breakdown keys (turns, area_bin, any meta field the results were broken down by)
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
@@ -21,6 +22,7 @@ DEFAULT_METRICS = ("pixel_acc", "miou", "bf1", "iou", "pbca", "f1", "ap", "auc",
 # Policy fields that do not change a number (the rules' prose follows the fields).
 VARYING = {"rules"}
 FORMATS = ("rich", "markdown", "latex", "csv")
+MAX_DIGITS = 17  # a float64 holds 17 significant digits
 
 
 @dataclass
@@ -62,6 +64,14 @@ def build_grid(results: Sequence[Mapping], rows: str, cols: str, metrics: Sequen
     if rows == cols:
         raise BenchError(f"rows and columns are both '{rows}'")
     paths = list(paths or [f"result {i + 1}" for i in range(len(results))])
+    known = table_keys(results)
+    for key in (rows, cols):
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.5)
+            raise BenchError(f"'{key}' is not a key of {paths[0] if len(paths) == 1 else f'{len(paths)} results'}"
+                             + (f" (did you mean {', '.join(close)}?)" if close else "")
+                             + ": keys are result, policy, provenance or submission fields, 'metric', 'class' or a "
+                               "breakdown key; a predictions manifest's own keys never reach a result")
     if metrics:
         wanted = list(metrics)
     else:
@@ -105,6 +115,17 @@ def build_grid(results: Sequence[Mapping], rows: str, cols: str, metrics: Sequen
     return grid
 
 
+def table_keys(results: Sequence[Mapping]) -> set[str]:
+    """Every key a table can use for these results."""
+    keys = {"metric", "class"}
+    for r in results:
+        keys |= set(r) - {"metrics", "breakdowns", "policy", "provenance", "submission"}
+        keys |= set(r.get("breakdowns", {}))
+        for block in ("policy", "provenance", "submission"):
+            keys |= set(r.get(block, {}))
+    return keys
+
+
 def comparability_warnings(results: Sequence[Mapping], paths: Sequence[str], used: set[str]) -> list[str]:
     """Say when the results of one table were scored under different policies or split contents."""
     out = []
@@ -127,6 +148,8 @@ def render(grid: Grid, fmt: str = "rich", digits: int = 3, scale: float = 1.0):
     """A rich Table (fmt 'rich') or the text of the table in markdown, LaTeX or CSV."""
     if fmt not in FORMATS:
         raise BenchError(f"table format '{fmt}' (known: {', '.join(FORMATS)})")
+    if not isinstance(digits, int) or not 0 <= digits <= MAX_DIGITS:
+        raise BenchError(f"--digits {digits}: give a number of decimals from 0 to {MAX_DIGITS}")
 
     def cell(r: str, c: str) -> str:
         v = grid.cells.get((r, c))

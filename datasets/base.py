@@ -68,8 +68,8 @@ class BaseAdapter:
     default_generators: ClassVar[tuple[str, ...]] = ()
     layout: ClassVar[str] = ""  # what the root should hold, for the message when it holds nothing
     # `generators` renames the generator map; `editors` keeps the images edited by these only
-    # (`editors.py`, applied by `DatasetSpec.build`).
-    options: ClassVar[dict[str, Callable[[Any], Any]]] = {"generators": names, "editors": names}
+    # (`editors.py`), `unpaired` one image per original (`pairs.py`); both applied by `DatasetSpec.build`.
+    options: ClassVar[dict[str, Callable[[Any], Any]]] = {"generators": names, "editors": names, "unpaired": int}
     # Notes for `bench data check` that are not errors (e.g. files no metadata row refers to).
     warnings: list[str]
     # False where the spec trains on image labels alone (DOLOS setups A and B withhold the fake
@@ -118,6 +118,11 @@ class BaseAdapter:
     def record_file(self, record: Any) -> str:
         """The file a record comes from, for messages."""
         return str(self.root)
+
+    def origin(self, record: Any) -> tuple[str, bool] | None:
+        """(the original image this record shows or was edited from, whether it is that original);
+        None where the dataset pairs no images. Edits of one original share its key."""
+        return None
 
     # -- shared -------------------------------------------------------------------------
     def __len__(self) -> int:

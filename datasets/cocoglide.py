@@ -67,6 +67,10 @@ class CocoGlide(BaseAdapter):
     def record_file(self, record: Record) -> str:
         return str(record.image)
 
+    def origin(self, record: Record) -> tuple[str, bool]:
+        """A fake is GLIDE's inpainting of the real image with the same COCO id."""
+        return record.coco_id, record.mask is None
+
     def load_target(self, record: Record, data: bytes | None = None) -> Target:
         meta = {"category": record.category, "coco_id": record.coco_id}
         if record.mask is None:

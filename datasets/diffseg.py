@@ -112,7 +112,7 @@ class DiffSeg30k(BaseAdapter):
     def _index_parquet(self, shards: list[Path], problems: list) -> list[RowRecord]:
         import pyarrow.parquet as pq
 
-        records, offset = [], 0
+        records, offset, seen_ids = [], 0, set()
         for shard in shards:
             try:
                 pf = pq.ParquetFile(shard)
@@ -125,7 +125,17 @@ class DiffSeg30k(BaseAdapter):
                 problems.append(DataError(str(shard), f"missing column(s) {', '.join(missing)}"))
                 continue
             id_col = next((c for c in ID_COLUMNS if c in names), None)
-            ids = pf.read(columns=[id_col]).column(0).to_pylist() if id_col else _stored_ids(pf)
+            if id_col:
+                ids, problem = _column_ids(pf.read(columns=[id_col]).column(0))
+                if problem:
+                    problems.append(DataError(str(shard), f"id column '{id_col}' {problem}"))
+                    continue
+                repeated = _first_repeat(ids, seen_ids)
+                if repeated is not None:
+                    problems.append(DataError(str(shard), f"id column '{id_col}' repeats the id '{repeated}'"))
+                    continue
+            else:
+                ids = _stored_ids(pf)
             n = 0
             for g in range(pf.num_row_groups):
                 for r in range(pf.metadata.row_group(g).num_rows):
@@ -237,6 +247,29 @@ def read_label_map(path: str | os.PathLike) -> list[str]:
     if ids != list(range(1, len(ids) + 1)):
         raise DataError(str(path), f"generator ids must run 1..K without gaps, got {ids}")
     return [str(raw[str(i)]) for i in ids]
+
+
+def _column_ids(column) -> tuple[list[str], str | None]:
+    """Ids of an id column as text, or why the column cannot name images (a type other than
+    text or whole numbers, an empty row)."""
+    import pyarrow as pa
+
+    kind = column.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind)):
+        return [], f"holds {kind} values; ids must be text or whole numbers"
+    if column.null_count:
+        row = next(i for i, v in enumerate(column.to_pylist()) if v is None)
+        return [], f"is empty in row {row}"
+    return [str(v) for v in column.to_pylist()], None
+
+
+def _first_repeat(ids: list[str], seen: set[str]) -> str | None:
+    """The first id already in `seen` (earlier shards) or repeated in `ids`; `seen` gains `ids`."""
+    for image_id in ids:
+        if image_id in seen:
+            return image_id
+        seen.add(image_id)
+    return None
 
 
 def _stored_ids(pf) -> list[str] | None:

@@ -147,6 +147,14 @@ class Dolos(BaseAdapter):
     def record_file(self, record: Record) -> str:
         return str(record.image)
 
+    def origin(self, record: Record) -> tuple[str, bool] | None:
+        """An inpainted face and the real face of the same source and file name are one face (the
+        layout names an image's mask by the image's file name the same way); a fully generated
+        face has no original."""
+        if record.subset == FULL:
+            return None
+        return f"{record.source}/{record.image.stem}", record.generator == 0
+
     def load_target(self, record: Record, data: bytes | None = None) -> Target:
         """Real images and fakes without a usable mask need only the image's size (its header)."""
         meta = {"source": record.source, "subset": record.subset, "file": str(record.image)}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import zlib
 from functools import lru_cache
 
 import cv2
@@ -16,9 +17,12 @@ Image.LOAD_TRUNCATED_IMAGES = False
 
 def decode_image(data: bytes, name: str) -> np.ndarray:
     """Decode any 8-bit image file to uint8 RGB HxWx3 (cv2 is about twice as fast as PIL on PNG)."""
-    # The IEND check comes first: libpng would print its own complaint before failing.
+    # The PNG chunk check comes first: libpng would print its own complaint before failing.
+    problem = png_stream_problem(data)
+    if problem:
+        raise DataError(name, problem)
     try:
-        img = None if png_truncated(data) or not data else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
     except cv2.error:  # over OpenCV's pixel cap
         img = None
     if img is None:
@@ -124,6 +128,22 @@ def _open_mask(data: bytes, name: str) -> Image.Image:
         raise DataError(name, f"unreadable or truncated mask file ({exc})") from None
 
 
-def png_truncated(data: bytes) -> bool:
-    """cv2 decodes some truncated PNGs without complaint; a PNG must end with its IEND chunk."""
-    return data[:8] == b"\x89PNG\r\n\x1a\n" and data.rstrip(b"\x00")[-8:-4] != b"IEND"
+def png_stream_problem(data: bytes) -> str | None:
+    """Why a PNG's chunk stream is broken (a chunk failing its CRC, no IEND chunk), or None; None
+    too for data that is not PNG. cv2 decodes some truncated PNGs without complaint, and libpng
+    prints its own line to the terminal on a corrupt one before cv2 fails: checked before decoding."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    view, pos = memoryview(data), 8
+    while pos + 12 <= len(data):
+        length = int.from_bytes(view[pos:pos + 4], "big")
+        end = pos + 12 + length
+        if end > len(data):
+            break
+        kind = bytes(view[pos + 4:pos + 8])
+        if zlib.crc32(view[pos + 4:end - 4]) != int.from_bytes(view[end - 4:end], "big"):
+            return f"unreadable PNG: its {kind.decode('latin-1')!r} chunk fails its CRC check"
+        if kind == b"IEND":
+            return None
+        pos = end
+    return "truncated PNG (no IEND chunk)"

@@ -314,6 +314,11 @@ class SemiTruths(BaseAdapter):
         return records
 
     # -- load ----------------------------------------------------------------------------
+    def origin(self, record) -> tuple[str, bool]:
+        """An edit and its original share the original's dataset and img_id."""
+        ds = record.meta["dataset"]
+        return f"{ds}/{normalise_id(ds, str(record.meta['img_id']))}", isinstance(record, RealRecord)
+
     def record_file(self, record) -> str:
         store, name = record.image
         return store.where(name)

@@ -17,6 +17,9 @@ SPEC_RE = re.compile(r"^(?P<name>[A-Za-z0-9_-]+)(?:\[(?P<options>.*)\])?$")
 
 @dataclass(frozen=True)
 class DatasetSpec:
+    """An adapter name plus the options it declares, typed and sorted: `DatasetSpec.of("dolos[setup=C]")`.
+    Its text (`str(spec)`) is what every command, config and result records."""
+
     name: str
     options: tuple[tuple[str, Any], ...] = ()
 
@@ -48,12 +51,17 @@ class DatasetSpec:
     def build(self, root: str | os.PathLike, split: str, strict: bool = True):
         """The adapter of this spec over `split` of the data at `root`."""
         options = dict(self.options)
-        editors = options.pop("editors", None)  # a selection every adapter shares, applied once built
+        # Selections every adapter shares, applied once built.
+        editors, unpaired = options.pop("editors", None), options.pop("unpaired", None)
         adapter = self.adapter_class(root, split=split, strict=strict, **options)
         if editors:
             from .editors import keep_editors
 
             keep_editors(adapter, editors)
+        if unpaired is not None:
+            from .pairs import keep_unpaired
+
+            keep_unpaired(adapter, unpaired)
         return adapter
 
     def splits(self, root: str | os.PathLike) -> list[str]:

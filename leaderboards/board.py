@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from benchmark.errors import BenchError
+from benchmark.metrics.robustness import relative_drop
 
-from .phases import is_public
 from .ranking import part_mean
 from .store import Store
 from .track import Track
@@ -23,6 +23,7 @@ METRIC_LABELS = {"miou": "mIoU", "bf1": "bF1", "pixel_acc": "Acc", "iou": "IoU",
                  "ap": "AP", "auc": "AUC", "image_acc": "image acc", "pixel_auc": "pixel AUC",
                  "ap_balanced": "AP (balanced)", "ap_balanced_2std": "± 2σ"}
 DEFAULT_SORT = ("rank", "asc")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def load_board(store: Store, track_name: str) -> Board:
     track, split_hash = registered[track_name]
     ranking = store.latest_ranking(track.name)
     public_ids = store.public_ids(track.name)
-    public = is_public(store, track.name)
+    public = store.is_public(track.name)
     rows = []
     for sub in store.submissions(track.name):
         if sub["status"] != "scored":
@@ -162,8 +163,9 @@ def _columns(track: Track, rows: list[Row]) -> list[Column]:
     for part in track.distortions:
         cols.append(Column(f"d-{part}", part, title=f"{track.rank_by} under {part}"))
     if track.distortions:
-        cols.append(Column("drop", "mean drop", better="low",
-                           title=f"mean over the distortions of 1 - {track.rank_by}(distorted) / {track.rank_by}(clean)"))
+        cols.append(Column("drop", "relative drop", better="low",
+                           title=f"1 - mean {track.rank_by} over the distortions / clean {track.rank_by} (the mean "
+                                 "of each distortion's relative drop)"))
     for name in _generator_names(track, rows):
         cols.append(Column(f"g-{name}", name, title=f"{track.per_generator} of {name}, clean"))
     if track.per_group:
@@ -209,14 +211,10 @@ def _values(track: Track, row: Row, sub: Mapping[str, Any]) -> dict[str, Any]:
                               "score": part_mean(track, results, track.rank_by), "p": row.p_value}
     for m in track.columns:
         values[f"m-{m}"] = _number(metrics.get(m))
-    clean_value = _number(metrics.get(track.rank_by))
-    drops = []
     for part in track.distortions:
-        v = _number(results.get(part, {}).get("metrics", {}).get(track.rank_by))
-        values[f"d-{part}"] = v
-        drops.append(None if v is None or not clean_value else 1 - v / clean_value)
+        values[f"d-{part}"] = _number(results.get(part, {}).get("metrics", {}).get(track.rank_by))
     if track.distortions:
-        values["drop"] = None if None in drops else sum(drops) / len(drops)
+        values["drop"] = relative_drop(_number(metrics.get(track.rank_by)), [values[f"d-{p}"] for p in track.distortions])
     for key, v in metrics.get(track.per_generator or "", {}).items():
         values[f"g-{key}"] = _number(v)
     if track.per_group:
@@ -235,4 +233,11 @@ def _number(v: Any) -> float | None:
 
 
 def _csv(v: Any) -> str:
-    return "" if v is None else repr(v) if isinstance(v, float) else str(v)
+    """A CSV cell; text that a spreadsheet would run as a formula (OWASP: a cell starting with
+    = + - @, a tab or a carriage return) is prefixed with a single quote."""
+    if v is None:
+        return ""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return repr(v) if isinstance(v, float) else str(v)
+    text = str(v)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

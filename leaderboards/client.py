@@ -12,7 +12,7 @@ from typing import Iterator, Mapping, Sequence
 
 from benchmark.errors import BenchError
 
-from .api import PREFIX
+from .protocol import ERROR_FIELDS, PREFIX, submission_path, submissions_path
 
 CHUNK = 1 << 20
 
@@ -48,7 +48,8 @@ class Client:
         except ValueError:
             raise BenchError(f"{self.server}{path}: HTTP {response.status_code}, not a leaderboard server answer") from None
         if response.status_code >= 400:
-            raise ServerError(str(body.get("error", response.status_code)), str(body.get("message", "")))
+            code, message = (body.get(k) for k in ERROR_FIELDS)
+            raise ServerError(str(code or response.status_code), str(message or ""))
         return body
 
     def info(self) -> dict:
@@ -71,11 +72,11 @@ class Client:
             raise BenchError(f"the submission is {total} bytes, over the server's cap of {info['caps']['upload_bytes']}")
         headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(total)}
         with _Bar(total, f"uploading to {track}", progress) as bar:
-            return self._call("POST", f"{PREFIX}/tracks/{track}/submissions",
+            return self._call("POST", submissions_path(track),
                               content=_body(heads, files, tail, bar.advance), headers=headers)
 
     def status(self, sid: int) -> dict:
-        return self._call("GET", f"{PREFIX}/submissions/{sid}")
+        return self._call("GET", submission_path(sid))
 
     def wait(self, sid: int, timeout: float, interval: float = 1.0) -> dict:
         """Poll until the submission is scored or failed; a BenchError after `timeout` seconds."""
@@ -86,7 +87,7 @@ class Client:
                 return status
             if time.monotonic() > deadline:
                 raise BenchError(f"submission {sid} still {status['status']} after {timeout:g} s "
-                                 f"(poll it later: {self.server}{PREFIX}/submissions/{sid})")
+                                 f"(poll it later: {self.server}{submission_path(sid)})")
             time.sleep(interval)
 
 
@@ -139,6 +140,17 @@ class _Bar:
     def advance(self, n: int) -> None:
         if self.progress:
             self.progress.advance(self.task, n)
+
+
+def read_token(path: str | os.PathLike) -> str:
+    """The token in `path` (one line), or a BenchError."""
+    try:
+        token = Path(path).read_text(encoding="utf-8", errors="replace").strip()
+    except OSError as exc:
+        raise BenchError(f"{path}: cannot read the token file ({exc.strerror})") from None
+    if not token or len(token) > 200 or any(c.isspace() for c in token):
+        raise BenchError(f"{path}: not a token file (bench leaderboard team add --token-file writes one)")
+    return token
 
 
 def bundle_split_hash(bundle: str | os.PathLike, track: str) -> str:

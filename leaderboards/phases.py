@@ -3,10 +3,11 @@
 `freeze --public-fraction F` draws a share F of the ids (per label, so that detection metrics stay
 defined on both parts) under a seed kept in the private GT pack: the bundle and the track
 definition are public, so a seed from them would let anyone tell public from private ids. While
-the phase is open every board ranks and shows metrics recomputed from the stored per-image
-statistics with weight 1 on public ids and 0 on private ones (the bootstrap's own `statistic`),
-and publishes nothing computed from private ids. Freezing the phase (`bench leaderboard phase
-freeze`) switches the boards to the stored result files, which cover the whole split."""
+the first phase is open every board ranks and shows metrics recomputed from the stored per-image
+statistics with weight 1 on public ids and 0 on private ones (the Evaluator's own weighted
+metrics), and publishes nothing computed from private ids. Freezing the phase (`bench leaderboard
+phase freeze`) switches the boards to the stored result files, which cover the whole split; a
+later phase (`bench leaderboard phase open`) ranks on the whole split from the start."""
 from __future__ import annotations
 
 import math
@@ -15,10 +16,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from benchmark.errors import BenchError
-from benchmark.hashing import sha256_json
 
-from .store import Estimate, Store
+from .ranking import part_statistic, ranking_estimate
 from .track import Track
+from .values import Estimate
 
 
 def check_fraction(fraction: float) -> None:
@@ -39,23 +40,11 @@ def draw_public(ids: Sequence[str], labels: Sequence[int], fraction: float, seed
     return sorted(map(str, public))
 
 
-def is_public(store: Store, track: str) -> bool:
-    """Whether the track's boards show the public ids only (a split, and a phase not frozen yet)."""
-    return store.public_ids(track) is not None and store.frozen_at(track) is None
-
-
-def ids_sha256(ids: Sequence[str]) -> str:
-    """The hash the pack and the store record of a public id list."""
-    return sha256_json(sorted(ids))
-
-
 def public_view(track: Track, results: Mapping[str, Mapping[str, Any]], statistics: Mapping[str, Any],
                 public: set[str]) -> tuple[dict[str, dict], Estimate]:
     """What the board may show of a scored submission while the phase is open: per part a result
     holding only the metrics the board reads, recomputed on the public ids, and the ranking
     estimate (interval and draws) over the public images only."""
-    from .submit import ranking_estimate
-
     view: dict[str, dict] = {}
     for part in track.parts:
         stored = results[part]
@@ -85,8 +74,6 @@ class _Restricted:
 def _restricted_statistic(restricted: _Restricted, metric: str):
     """(w -> metric on the public images, public ids in the order of w): a private image always
     weighs 0, so the resamples draw public images only."""
-    from .submit import part_statistic
-
     fn, order = part_statistic(restricted.statistics, metric)
     keep = np.array([i in restricted.public for i in order])
     full = np.zeros(len(order))
@@ -98,10 +85,8 @@ def _restricted_statistic(restricted: _Restricted, metric: str):
 
 
 def _on_public(statistics: Any, metric: str, public: set[str]) -> float | None:
-    """`metric` with weight 1 on the public ids and 0 on the rest; None when the stored statistics
-    cannot give it (a metric the per-image frame does not hold) or it is undefined there."""
-    from .submit import part_statistic
-
+    """`metric` with weight 1 on the public ids and 0 on the rest; None when it is no metric of
+    the part's result (a reported row's) or undefined there."""
     try:
         fn, order = part_statistic(statistics, metric)
     except BenchError:

@@ -1,19 +1,24 @@
-"""Ranking a track's scored entries: by the ranking metric (mean over the parts the track ranks
-over), then each declared tie-break metric, then the earlier submission; paired bootstrap
-p-values against the first entry come from the stored draws, which every entry of a track drew
-on the same resamples of the same images."""
+"""Ranking a track's scored entries, and the statistics behind it: each entry's ranking metric
+with its 95 % bootstrap interval over images (`ranking_estimate`), entries ordered by that metric
+(mean over the parts the track ranks over), then each declared tie-break metric, then the earlier
+submission (`rank`); paired bootstrap p-values against the first entry come from the stored
+draws, which every entry of a track drew on the same resamples of the same images."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from benchmark.metrics.bootstrap import paired_p_value
+from benchmark.errors import BenchError
+from benchmark.metrics.bootstrap import bootstrap_draws, paired_p_value, percentile_interval
 
-from .store import RANKED_TIERS
 from .track import Track
+from .values import RANKED_TIERS, Estimate
+
+# One part's statistics -> (w -> metric value, image ids in the order of w).
+Statistic = Callable[[Any, str], tuple[Callable[[np.ndarray], float], list[str]]]
 
 
 @dataclass(frozen=True)
@@ -57,3 +62,32 @@ def rank(entries: Sequence[Entry]) -> list[tuple[int, int | None, float | None]]
         out.append((e.sid, position, p))
     out += [(e.sid, None, None) for e in entries if e not in ranked]
     return out
+
+
+def part_statistic(statistics: Any, metric: str) -> tuple[Callable[[np.ndarray], float], list[str]]:
+    """(w -> metric, image ids in the order of w) of one part's statistics (an Evaluator)."""
+    return statistics.weighted_metric(metric), statistics.image_ids
+
+
+def ranking_estimate(track: Track, results: Mapping[str, Mapping], statistics: Mapping[str, Any],
+                     statistic: Statistic = part_statistic) -> Estimate:
+    """The ranking metric with its 95 % bootstrap interval over images. Images are resampled in
+    sorted-id order, with the track's seed, jointly across the parts: every entry of the track
+    gets the same resamples, which pairs them for the p-values. `statistic` turns one part's
+    statistics into (w -> metric, ids in the order of w)."""
+    stats, ids = [], None
+    for part in track.rank_over:
+        fn, order = statistic(statistics[part], track.rank_by)
+        ids = sorted(order) if ids is None else ids
+        if sorted(order) != ids:
+            raise BenchError(f"part {part} was scored on other images than {track.rank_over[0]}")
+        position = {image_id: i for i, image_id in enumerate(ids)}
+        stats.append((fn, np.array([position[i] for i in order])))
+
+    def combined(w: np.ndarray) -> float:
+        return float(np.mean([fn(w[index]) for fn, index in stats]))
+
+    draws = bootstrap_draws(combined, len(ids), track.bootstrap, track.seed)
+    interval = percentile_interval(draws)
+    return Estimate(track.rank_by, part_mean(track, results, track.rank_by), interval["low"], interval["high"],
+                    track.seed, track.bootstrap, draws)

@@ -1,22 +1,21 @@
 """Teams and their tokens: a token is 32 random bytes shown once (written to a file only its owner
 can read); the store keeps its SHA-256, which is enough for a secret of that entropy and lets the
 server look a team up without keeping anything that would let someone else submit as it. Limits
-count a team's submissions to a track per UTC day and over the phase (the track's life on this
-board); an upload over either is answered 429 with the time the limit resets."""
+count a team's submissions to a track per UTC day and over the track's current phase; an upload
+over either is answered 429 with the time the limit resets (values.QuotaExceeded)."""
 from __future__ import annotations
 
 import os
 import secrets
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 
 from benchmark.clock import utc_now, utc_stamp
 from benchmark.errors import BenchError
 from benchmark.hashing import sha256_hex
 from benchmark.outputs import new_file
 
-from .codes import Rejected
-from .store import QuotaExceeded, Store
+from .store import Store
+from .values import Rejected
 
 TOKEN_PREFIX = "bench_"
 
@@ -40,17 +39,6 @@ def add_team(store: Store, name: str, token_file: str | os.PathLike, daily_limit
     return tid
 
 
-def read_token(path: str | os.PathLike) -> str:
-    """The token in `path` (one line), or a BenchError."""
-    try:
-        token = Path(path).read_text(encoding="utf-8", errors="replace").strip()
-    except OSError as exc:
-        raise BenchError(f"{path}: cannot read the token file ({exc.strerror})") from None
-    if not token or len(token) > 200 or any(c.isspace() for c in token):
-        raise BenchError(f"{path}: not a token file (bench leaderboard team add --token-file writes one)")
-    return token
-
-
 def authenticate(store: Store, authorization: str | None) -> dict:
     """The team of an `Authorization: Bearer TOKEN` header, or a Rejected (401)."""
     if not authorization:
@@ -67,15 +55,3 @@ def authenticate(store: Store, authorization: str | None) -> dict:
 def day_start(at: datetime | None = None) -> str:
     """The start of the current UTC day, in the store's time format."""
     return utc_stamp((at or utc_now()).replace(hour=0, minute=0, second=0, microsecond=0))
-
-
-def over_limit(exc: QuotaExceeded) -> Rejected:
-    """The 429 answer to an upload over a limit, with when it resets (a phase limit: never, until
-    the organiser opens a new phase)."""
-    if exc.kind == "daily_limit":
-        reset = utc_now().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-        reset_at = reset.strftime("%Y-%m-%dT%H:%M:%SZ")
-        return Rejected("daily_limit", f"daily limit of {exc.limit} submission(s) to this track reached; it resets "
-                                       f"at {reset_at}", reset_at=reset_at, limit=exc.limit)
-    return Rejected("phase_limit", f"limit of {exc.limit} submission(s) to this track in this phase reached",
-                    reset_at=None, limit=exc.limit)

@@ -29,6 +29,9 @@ class Reported:
 
 @dataclass(frozen=True)
 class Track:
+    """A leaderboard track: what is scored (dataset spec, split, task, policy preset, distortions),
+    how entries are ranked, and what a row shows and the board publishes."""
+
     name: str
     title: str
     dataset: str                       # dataset spec, e.g. 'dolos[setup=C]'

@@ -3,7 +3,10 @@ against one PostgreSQL store, claim uploaded submissions one at a time (`Store.c
 each in a child process under a wall-clock and a memory limit, through the one scoring path
 (`submit.score_claimed`). While the child scores, the worker renews the job's lease; a worker
 that dies (even SIGKILLed) takes its child with it and stops renewing, so another worker claims
-the job again once the lease runs out, and only the holder of the newest claim stores an outcome."""
+the job again once the lease runs out, and only the holder of the newest claim stores an outcome.
+A child stores its results and its track's ranking in one transaction, so a child killed at any
+moment leaves its job either scoring (claimed again) or scored and ranked; on start a worker
+ranks any scored entry that an older bench left unranked."""
 from __future__ import annotations
 
 import ctypes
@@ -52,6 +55,7 @@ def run_worker(store_url: str, gt_dirs: Sequence[str | os.PathLike], limits: Lim
     for gt in gt_dirs:
         pack = GTPack(gt)
         store.register_track(pack.track, pack.split_hash, pack.public_ids)  # refuses a pack that is not the board's
+        store.ensure_ranked(pack.track.name)
         packs[pack.track.name] = pack
     if not packs:
         raise BenchError("give the GT pack of at least one track (--gt)")
@@ -100,6 +104,10 @@ def run_job(store: Store, pack: GTPack, job: dict, name: str, limits: Limits) ->
                              code="timeout")
             return "failed (timeout)"
         if not store.heartbeat(sid, name, limits.lease_s):
+            sub = store.submission(sid)
+            if sub["worker"] == name and sub["status"] in ("scored", "failed"):
+                child.join()  # the child stored its outcome and is on its way out
+                break
             child.kill()  # another worker holds the job now: its outcome is the one stored
             child.join()
             return "lost the claim"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from benchmark.leaderboards.screening import Caps
-from benchmark.leaderboards.server import create_app
+from benchmark.leaderboards.web.screening import Caps
+from benchmark.leaderboards.web.server import create_app
 
 WORKER_ARGS = ("--lease", "2", "--exit-when-idle", "3", "--time-limit", "120")
 

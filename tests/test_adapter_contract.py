@@ -32,7 +32,7 @@ def test_every_adapter_has_a_demo_and_a_contract_case():
 def test_declared_options_are_the_constructor_keywords(name):
     cls = DATASETS.get(name)
     params = inspect.signature(cls.__init__).parameters
-    keywords = {k for k, p in params.items() if p.kind is p.KEYWORD_ONLY} | {"generators", "editors"}
+    keywords = {k for k, p in params.items() if p.kind is p.KEYWORD_ONLY} | {"generators", "editors", "unpaired"}
     assert set(cls.options) == keywords
     with pytest.raises(BenchError, match=f"{name} has no option 'colour' .options: "):
         DatasetSpec.of(name, ["colour=red"])
@@ -85,6 +85,24 @@ def test_editors_option_keeps_unedited_images_and_those_edited_only_by_the_named
     assert any(t.label == 1 for t in narrowed.targets()) and len(narrowed) <= len(full)
     with pytest.raises(BenchError, match="option editors: unknown generator 'nobody'"):
         DatasetSpec.of(spec, {"editors": "nobody"}).build(root, split)
+
+
+@pytest.mark.parametrize("text", SPECS)
+def test_unpaired_option_keeps_one_image_per_original(text, demo_roots):
+    spec = DatasetSpec.of(text)
+    root = demo_roots[spec.name]
+    for split in spec.splits(root):
+        full = spec.build(root, split)
+        kept = DatasetSpec.of(spec, {"unpaired": 0}).build(root, split)
+        origins = [full.origin(r) for r in kept.records]
+        keys = [o[0] for o in origins if o is not None]
+        assert len(keys) == len(set(keys))  # never an original beside its edit, nor two edits of one
+        assert kept.ids == [i for i in full.ids if i in set(kept.ids)]  # a selection, in the dataset's order
+        groups = {full.origin(r)[0] for r in full.records if full.origin(r) is not None}
+        assert len(kept) == len(full) - sum(full.origin(r) is not None for r in full.records) + len(groups)
+        assert DatasetSpec.of(spec, {"unpaired": 0}).build(root, split).ids == kept.ids  # seeded
+    with pytest.raises(BenchError, match="unpaired"):
+        DatasetSpec.of(spec, {"unpaired": "x"})
 
 
 def _oracle_scores(adapter, path):

@@ -7,7 +7,7 @@ import pytest
 from benchmark.datasets import DiffSeg30k
 from benchmark.errors import DataError
 
-from diffseg_fixtures import NAMES, random_pairs, write_folder, write_labels, write_parquet, write_zip
+from diffseg_fixtures import GENERATORS, random_pairs, write_folder, write_labels, write_parquet, write_zip
 
 
 def expected():
@@ -31,7 +31,7 @@ def test_folder_layout_with_labels_json(tmp_path):
     write_folder(tmp_path, random_pairs())
     write_labels(tmp_path)
     ds = DiffSeg30k(tmp_path, split="train")
-    assert ds.generators == NAMES
+    assert ds.generators == GENERATORS
     assert DiffSeg30k.splits(tmp_path) == ["train"]
     assert_matches(ds)
 
@@ -60,7 +60,7 @@ def test_parquet_shards(tmp_path, struct):
         ds = DiffSeg30k(root, split="val")
         assert ds.split == "val"
         assert ds.ids == [f"{i:08d}" for i in range(6)]  # global row numbers across shards
-        assert ds.generators == NAMES
+        assert ds.generators == GENERATORS
         assert_matches(ds)
     single = DiffSeg30k(tmp_path / "data" / "validation-00001-of-00002.parquet", split="validation")
     assert len(single) == 2
@@ -117,7 +117,7 @@ def broken_root(tmp_path, kind):
     ("size", "mask is 7x5 but its image is 32x24"),
     ("label", "label id 9 is outside the generator map"),
     ("missing", "image has no matching .mask.png"),
-    ("image", "unreadable or truncated image"),
+    ("image", "truncated PNG (no IEND chunk)"),
 ])
 def test_broken_sample_errors_name_the_file(tmp_path, kind, message):
     root, target = broken_root(tmp_path, kind)

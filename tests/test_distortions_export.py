@@ -5,14 +5,14 @@ import zipfile
 import cv2
 import numpy as np
 import pytest
-from diffseg_fixture import make_diffseg
+from diffseg_fixtures import make_diffseg
 from PIL import Image
 
 from benchmark.cli.main import main
 from benchmark.datasets import DiffSeg30k
 from benchmark.distortions import apply_distortion, canonical, image_seed, severity
 from benchmark.errors import BenchError
-from benchmark.predictions.format import encode_rle
+from benchmark.predictions.codecs import encode_rle
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +133,31 @@ def test_pack_checks_and_converts_inputs(tmp_path, root, capsys):
     assert main(args + ["--scale01", "--out", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
     assert "notes.txt" in err and "00000099.png" in err and not (tmp_path / "c").exists()
+
+
+def test_pack_refuses_options_that_contradict_the_export(tmp_path, demo_roots, capsys):
+    """DOLOS exports semantic GT masks by default: packed as binary, ids 1..6 would be read as
+    P(edited) = 1/255..6/255 and an oracle would score IoU 0. `bench pack` refuses it in one line
+    naming the option and the export.json."""
+    root = demo_roots["dolos"]
+    exp = tmp_path / "exp"
+    assert main(["data", "export", "--dataset", "dolos", "--root", str(root), "--split", "test", "--with-masks",
+                 "--out", str(exp), "--workers", "1"]) == 0
+    assert json.loads((exp / "export.json").read_text())["task"] == "semantic"
+    for option, value, said in (("--task", "binary", "task semantic"), ("--split", "val", "split test"),
+                                ("--dataset", "dolos[setup=C]", "dataset dolos"),
+                                ("--generators", "a,b", "generators p2,")):
+        capsys.readouterr()
+        assert main(["pack", "--masks", str(exp / "masks"), "--out", str(tmp_path / "sub"), option, value]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+        assert f"{option} {value} contradicts {exp / 'export.json'}, which says {said}" in err
+        assert not (tmp_path / "sub").exists()
+    # export.json inside the masks folder is read there, not taken for a mask; agreeing options pass
+    (exp / "export.json").rename(exp / "masks" / "export.json")
+    assert main(["pack", "--masks", str(exp / "masks"), "--out", str(tmp_path / "sub.zip"), "--task", "semantic",
+                 "--split", "testing", "--root", str(root)]) == 0
+    out = tmp_path / "r.json"
+    assert main(["score", str(tmp_path / "sub.zip"), "--dataset", "dolos", "--root", str(root), "--out", str(out),
+                 "--workers", "1", "--quiet"]) == 0
+    assert json.loads(out.read_text())["metrics"]["miou"] == 1.0

@@ -9,7 +9,7 @@ import pytest
 from benchmark.cli.main import main
 from benchmark.errors import BenchError
 from benchmark.experiment import eval_spec, load_experiment, packaged_experiments, plan, report, run_grid, table
-from learnable_diffseg import write_diffseg
+from diffseg_fixtures import write_diffseg
 
 
 def experiment_file(tmp_path, iters=2, bad_second=False, a_iters=None, evaluation=None, name="tiny"):
@@ -181,3 +181,20 @@ def test_roots_name_the_experiment_dataset_or_any_other_one():
     assert parse_roots(["/data/a=b"], "dolos[setup=C]") == {"dolos": "/data/a=b"}  # not a dataset name: a path
     with pytest.raises(BenchError, match="--root: two roots for diffseg"):
         parse_roots(["/a", "diffseg=/b"], "diffseg")
+
+
+def test_command_line_cfg_options_win_over_the_scales_shortcuts(tmp_path):
+    # The scale sets max_iters/batch_size/size by shortcut; --cfg-options for the same entries used
+    # to be applied first and then silently overridden by the shortcut.
+    from benchmark.training.config import load_config
+
+    exp = load_experiment(str(experiment_file(tmp_path, iters=600)))
+    given = {"train_cfg.max_iters": 3, "data.batch_size": 1}
+    for run in plan(exp, "demo", tmp_path / "w", given):
+        o = run.definition["training"]["overrides"]
+        assert "max_iters" not in o and "batch_size" not in o and o["size"] == 32
+        cfg = load_config(o.get("config", "deeplabv3plus_r50_512"), None, dict(o["cfg_options"]),
+                          max_iters=o.get("max_iters"), batch_size=o.get("batch_size"), size=o.get("size"))
+        assert (cfg.train_cfg.max_iters, cfg.data.batch_size, cfg.data.size) == (3, 1, 32)
+    # without them, the scale's shortcuts hold
+    assert {r.definition["training"]["overrides"]["max_iters"] for r in plan(exp, "demo", tmp_path / "w")} == {600}

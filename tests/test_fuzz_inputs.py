@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from benchmark.datasets.diffseg import read_label_map
 from benchmark.errors import BenchError
 from benchmark.hashing import sha256_hex
-from benchmark.predictions.format import Predictions, decode_mask_png, decode_rle, encode_mask_png, generator_map
+from benchmark.predictions.codecs import decode_mask_png, decode_rle, encode_mask_png
+from benchmark.predictions.reader import Predictions
+from benchmark.predictions.spec import generator_map
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 json_values = st.recursive(st.none() | st.booleans() | st.integers(-2 ** 40, 2 ** 40) | st.floats() | st.text(max_size=20),

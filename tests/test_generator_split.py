@@ -7,7 +7,7 @@ from benchmark.datasets import DiffSeg30k
 from benchmark.errors import BenchError
 from benchmark.training.generator_split import kept_indices, resolve_generators
 
-from learnable_diffseg import GENERATORS, write_diffseg
+from diffseg_fixtures import GENERATORS, write_diffseg
 
 KNOWN = ["SD2", "SD3.5", "SDXL", "Flux.1"]
 

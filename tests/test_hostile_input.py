@@ -16,8 +16,9 @@ from benchmark.cli.main import main
 from benchmark.datasets import DiffSeg30k, Dolos, SemiTruths
 from benchmark.errors import BenchError, DataError
 from benchmark.predictions import write_predictions
-from benchmark.predictions.format import Predictions, decode_rle, encode_rle
-from benchmark.predictions.validate import PredictionsError
+from benchmark.predictions.codecs import decode_rle, encode_rle
+from benchmark.predictions.reader import Predictions
+from benchmark.predictions.problems import PredictionsError
 from benchmark.scoring import score_predictions
 from diffseg_fixtures import random_pairs, write_parquet
 
@@ -209,6 +210,52 @@ def test_malformed_manifest_fields(data, tmp_path, change, message):
         Predictions(pred)
 
 
+@pytest.mark.parametrize("distortion", ["jpeg999", "zzz"])
+def test_a_bad_distortion_in_a_manifest_names_the_file(data, tmp_path, capsys, distortion):
+    root, gts = data
+    pred = write_predictions(tmp_path / "p.zip", "binary", "diffseg", "train", GENS, "m", gts.items(),
+                             extra_manifest={"distortion": distortion})
+    with pytest.raises(DataError) as err:
+        Predictions(pred)
+    assert err.value.file == f"{pred}:manifest.json" and distortion in err.value.problem
+    line = one_line_error(capsys, "score", str(pred), "--dataset", "diffseg", "--root", str(root),
+                          "--out", str(tmp_path / "r.json"))
+    assert f"{pred}:manifest.json" in line and "'distortion'" in line
+
+
+def test_problems_carry_the_code_set_where_they_are_found(data, tmp_path):
+    """Codes come from the reader and the codecs, not from the wording of their messages."""
+    import pickle
+
+    root, gts = data
+    ids = sorted(gts)
+    pred = write_predictions(tmp_path / "p", "binary", "diffseg", "train", GENS, "m", gts.items(),
+                             scores={i: 0.5 for i in ids})
+    (pred / "scores.csv").write_text(f"image_id,score\n{ids[0]},nan\n{ids[1]},0.5\n{ids[1]},0.2\n")
+    (pred / f"masks/{ids[1]}.png").write_bytes(png_bomb(400, 400))
+    preds = Predictions(pred)
+    codes = {p.code for p in preds.problems}
+    assert codes == {"hash_mismatch"}  # scores.csv changed after packing: nothing read from it
+    manifest = json.loads((pred / "manifest.json").read_text())
+    manifest["files"].pop("scores.csv")
+    (pred / "manifest.json").write_text(json.dumps(manifest))
+    preds = Predictions(pred)
+    assert {p.code for p in preds.problems} == {"bad_score", "duplicate_member", "invalid_predictions"}
+    with pytest.raises(DataError) as bomb:
+        preds.read_mask(ids[1], (64, 64))
+    assert bomb.value.code == "hash_mismatch"
+    preds.hashes.pop(f"masks/{ids[1]}.png")
+    with pytest.raises(DataError) as bomb:
+        preds.read_mask(ids[1], (64, 64))
+    assert bomb.value.code == "png_too_large" and "refused before decoding" in str(bomb.value)
+    preds.check_ids(ids + ["extra"])
+    assert "wrong_ids" in {p.code for p in preds.problems}
+    error = PredictionsError(pred, preds.problems)
+    assert error.code == "bad_score" and error.first.code == "bad_score"  # the specific code speaks first
+    again = pickle.loads(pickle.dumps(preds.problems))
+    assert again == preds.problems and [p.code for p in again] == [p.code for p in preds.problems]
+
+
 def test_deeply_nested_json_and_bad_csv_give_lines(data, tmp_path):
     root, gts = data
     pred = write_predictions(tmp_path / "p", "binary", "diffseg", "train", GENS, "m", gts.items())
@@ -239,6 +286,7 @@ def test_deeply_nested_json_and_bad_csv_give_lines(data, tmp_path):
     (["--cfg-options", "data.batchsize=2"], "no 'batchsize' in data"),
     (["--cfg-options", "data.batch_size=two"], "data.batch_size must be a positive whole number"),
     (["--cfg-options", "model.encoder=resnet18", "model.output_stride=7"], "cannot build model deeplabv3plus"),
+    (["--cfg-options", "optim_wrapper.optimizer.lr=-1"], "(after --cfg-options): Invalid learning rate: -1"),
 ])
 def test_bad_training_arguments_give_one_line(data, tmp_path, capsys, argv, message):
     root, _ = data
@@ -327,3 +375,75 @@ def test_a_link_planted_inside_an_output_folder_is_not_followed(tmp_path):
     with pytest.raises(BenchError, match="resolves outside"):
         id_path(out, "celebahq/ldm/00012", ".png")
     assert id_path(out, "ffhq/ldm/00012", ".png") == out / "ffhq" / "ldm" / "00012.png"
+
+
+# -- tables, plots, packing and datasets name the file ---------------------------------------
+@pytest.fixture
+def result_file(data, tmp_path):
+    """A result scored from predictions whose manifest carried a key named like a policy field."""
+    from benchmark.results import write_result
+
+    root, gts = data
+    pred = _manifest_with(write_predictions(tmp_path / "p", "binary", "diffseg", "train", GENS, "m", gts.items()),
+                          threshold=0.3)
+    return write_result(score_predictions(pred, "diffseg", root, workers=1, progress=False), tmp_path / "r.json")
+
+
+def test_table_digits_and_unknown_keys_give_one_line(result_file, capsys):
+    err = one_line_error(capsys, "table", str(result_file), "--rows", "method", "--cols", "metric", "--digits", "-1")
+    assert "--digits -1: give a number of decimals from 0 to 17" in err
+    err = one_line_error(capsys, "table", str(result_file), "--rows", "threshold", "--cols", "metric")
+    assert f"'threshold' is not a key of {result_file} (did you mean pixel_threshold, image_threshold" in err
+    assert "a predictions manifest's own keys never reach a result" in err
+
+
+def test_per_image_csv_lacking_columns_is_named(tmp_path, capsys):
+    csv_path = tmp_path / "per_image.csv"
+    csv_path.write_text("image_id,iou\na,0.5\n")
+    err = one_line_error(capsys, "plot", "area", str(csv_path), "--out", str(tmp_path / "a.png"))
+    assert f"{csv_path}: lacks column(s) edited_area, label" in err and not (tmp_path / "a.png").exists()
+
+
+def test_pack_names_a_mask_in_a_subfolder(data, tmp_path, capsys):
+    root, gts = data
+    masks = tmp_path / "masks"
+    (masks / "deep").mkdir(parents=True)
+    first, *rest = sorted(gts)
+    Image.fromarray(np.zeros(gts[first].shape, np.uint8)).save(masks / "deep" / f"{first}.png")
+    for image_id in rest:
+        Image.fromarray(np.zeros(gts[image_id].shape, np.uint8)).save(masks / f"{image_id}.png")
+    err = one_line_error(capsys, "pack", "--masks", str(masks), "--task", "binary", "--dataset", "diffseg",
+                         "--split", "train", "--root", str(root), "--out", str(tmp_path / "s.zip"))
+    assert f"{masks / 'deep' / first}.png: id 'deep/{first}' is not in diffseg train" in err
+    assert f"a mask for '{first}' belongs at {masks / first}.png" in err and not (tmp_path / "s.zip").exists()
+
+
+@pytest.mark.parametrize("column,message", [
+    ([None, "fine"], "id column 'image_id' is empty in row 0"),
+    ([3.5, 7.0], "id column 'image_id' holds double values; ids must be text or whole numbers"),
+    (["same", "same"], "id column 'image_id' repeats the id 'same'"),
+])
+def test_parquet_id_column_problems_name_the_shard_and_column(tmp_path, column, message):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    shard = write_parquet(tmp_path / "d" / "train-00000-of-00001.parquet", random_pairs(2))
+    pq.write_table(pq.read_table(shard).append_column("image_id", pa.array(column)), shard)
+    with pytest.raises(DataError, match=f"{shard}: {message}".replace("(", r"\(").replace(")", r"\)")):
+        DiffSeg30k(tmp_path / "d")
+
+
+def test_corrupt_png_gives_our_line_only(tmp_path, capfd):
+    """libpng prints its own line to the process's stderr when cv2 decodes a corrupt PNG: the
+    chunk CRCs are checked first, so only the error naming the file is said."""
+    from benchmark.datasets.imageio import decode_image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(buf, "PNG")
+    data = bytearray(buf.getvalue())
+    data[data.index(b"IDAT") + 20] ^= 0xFF
+    capfd.readouterr()
+    with pytest.raises(DataError, match="x.png: unreadable PNG: its 'IDAT' chunk fails its CRC check"):
+        decode_image(bytes(data), "x.png")
+    captured = capfd.readouterr()
+    assert "libpng" not in captured.err + captured.out

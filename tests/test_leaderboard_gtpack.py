@@ -1,6 +1,7 @@
 """Frozen GT packs: for every launch track, a submission scored into the store from the pack has
-the very bytes `bench score` writes against the raw dataset; the participant bundle holds no
-ground truth; a hidden track's published outputs hold no per-image values, area bins or GT paths."""
+the very bytes `bench score` writes against the raw dataset for the same zip translated to the
+ids; the participant bundle holds no ground truth; a hidden track's published outputs hold no
+per-image values, area bins or GT paths."""
 import json
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from leaderboard_helpers import write_parts
 
 from benchmark.cli.main import main
 from benchmark.errors import BenchError
-from benchmark.leaderboards.gtpack import GTPack, freeze
+from benchmark.leaderboards.freeze import freeze
+from benchmark.leaderboards.gtpack import GTPack
 from benchmark.leaderboards.site import build_site
 from benchmark.leaderboards.store import Store
 from benchmark.leaderboards.submit import add_submission
@@ -35,10 +37,15 @@ def test_pack_and_raw_dataset_give_the_same_result_bytes(tmp_path, demo_roots, n
     assert sorted(stored) == sorted(track.parts)
     for part, path in zip(track.parts, parts):
         out = tmp_path / f"raw-{part}.json"
-        argv = ["score", str(path), "--dataset", track.dataset, "--root", str(root), "--split", track.split,
+        translated = tmp_path / f"ids-{part}.zip"  # every packaged track is hidden: its bundle's names are opaque
+        assert main(["leaderboard", "translate", str(path), "--gt", str(tmp_path / "gt"), "--out", str(translated)]) == 0
+        argv = ["score", str(translated), "--dataset", track.dataset, "--root", str(root), "--split", track.split,
                 "--policy", f"preset={track.policy}", "--out", str(out), "--workers", "1", "--quiet"]
         assert main(argv + (["--breakdown", *track.breakdowns] if track.breakdowns else [])) == 0
         assert out.read_text() == stored[part][1], part
+        # the names the participant used tell the raw dataset nothing
+        opaque = [str(path) if a == str(translated) else str(tmp_path / "never.json") if a == str(out) else a for a in argv]
+        assert main(opaque) == 2
     assert json.loads(stored["clean"][1])["provenance"]["split_manifest_hash"] == pack.split_hash
 
 

@@ -14,16 +14,21 @@ from starlette.testclient import TestClient
 
 from benchmark.errors import BenchError
 from benchmark.leaderboards.board import load_board
-from benchmark.leaderboards.gtpack import GTPack, PackTargets, freeze
+from benchmark.leaderboards.freeze import freeze
+from benchmark.leaderboards.gtpack import GTPack, PackTargets
 from benchmark.leaderboards.phases import draw_public
-from benchmark.leaderboards.server import create_app
+from benchmark.leaderboards.web.server import create_app
 from benchmark.leaderboards.site import build_site
-from benchmark.leaderboards.store import PhaseClosed, Store
-from benchmark.leaderboards.submit import add_submission, freeze_phase, ranking_estimate
-from benchmark.leaderboards.teams import add_team, read_token
+from benchmark.leaderboards.store import Store
+from benchmark.leaderboards.values import PhaseClosed
+from benchmark.leaderboards.ranking import ranking_estimate
+from benchmark.leaderboards.submit import add_submission, freeze_phase
+from benchmark.leaderboards.client import read_token
+from benchmark.leaderboards.fit import open_part, translate
+from benchmark.leaderboards.teams import add_team
 from benchmark.leaderboards.track import get_track
 from benchmark.predictions import write_predictions
-from benchmark.predictions.format import Predictions
+from benchmark.predictions.reader import Predictions
 from benchmark.results import result_text
 from benchmark.scoring import score_targets
 
@@ -43,11 +48,16 @@ def packs(tmp_path_factory, demo_roots):
 def mixed(pack: GTPack, out, method: str, public_kind: str, private_kind: str, ids=None):
     """A clean predictions zip: `public_kind` predictions on the public ids, `private_kind` on the
     private ones (only `ids` when given)."""
-    public = set(pack.public_ids)
+    public, id_of = set(pack.public_ids), pack.ids_by_name  # the masks are named as the bundle names images
     task, pub, _ = _predictions(pack, public_kind, np.random.default_rng(1))
     _, priv, _ = _predictions(pack, private_kind, np.random.default_rng(2))
-    masks = [(i, a if i in public else b) for (i, a), (_, b) in zip(pub, priv) if ids is None or i in ids]
+    masks = [(n, a if id_of[n] in public else b) for (n, a), (_, b) in zip(pub, priv) if ids is None or id_of[n] in ids]
     return write_predictions(out / f"{method}.zip", task, pack.spec, pack.split, pack.generators, method, masks)
+
+
+def ids_zip(pack: GTPack, path):
+    """The submission under the split's ids, as the leaderboard scores it."""
+    return translate(pack, path, open_part(pack, path), path.with_name(f"{path.stem}-ids.zip"))
 
 
 def _predictions(pack: GTPack, kind: str, rng: np.random.Generator):
@@ -61,6 +71,7 @@ def _predictions(pack: GTPack, kind: str, rng: np.random.Generator):
 def score_subset(pack: GTPack, path, ids: set[str]):
     """Brute force: the one scorer on the images `ids` alone, as if they were the whole split."""
     targets = PackTargets(pack.path, pack.split, pack.generators, [r for r in pack.records if r.image_id in ids])
+    path = ids_zip(pack, path)
     return score_targets(path, Predictions(path), pack.spec, targets, pack.track.scoring_policy(), workers=1,
                          progress=False)
 
@@ -98,7 +109,7 @@ def test_public_phase_shows_public_numbers_only_then_the_freeze_reveals_and_rera
     b = add_submission(store, pack, [zip_b], submitter="t", workers=1, progress=False)
 
     # The stored result files are `bench score`'s against the pack, whatever the phase.
-    for sid, path in ((a, zip_a), (b, zip_b)):
+    for sid, path in ((a, ids_zip(pack, zip_a)), (b, ids_zip(pack, zip_b))):
         whole = score_targets(path, Predictions(path), pack.spec, pack.targets(), pack.track.scoring_policy(),
                               workers=1, progress=False)
         assert store.results(sid)["clean"][1] == result_text(whole.result)
@@ -205,7 +216,70 @@ def test_no_split_is_unchanged_and_has_no_phase_to_freeze(packs, tmp_path):
 def _snapshots(store: Store) -> int:
     import sqlalchemy as sa
 
-    from benchmark.leaderboards.store import rankings
+    from benchmark.leaderboards.store.schema import rankings
 
     with store.engine.connect() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(rankings)).scalar()
+
+
+def test_public_phase_boards_of_dolos_detection_show_the_balanced_ap(tmp_path):
+    """Image scores go through the Evaluator's weights like every other statistic, so the public
+    view holds every column the track shows: DOLOS's balanced AP on the public images equals DOLOS's
+    own function run on those images alone."""
+    from reference_scorers import dolos_evaluate_detection
+
+    from demo_fixtures import write_demos
+
+    root = write_demos(tmp_path / "data", {"dolos": 30}, 32, 4)["dolos"]
+    freeze(get_track("dolos-detection"), root, tmp_path / "gt", tmp_path / "bundle", workers=1, progress=False,
+           public_fraction=0.5, public_seed=3)
+    pack = GTPack(tmp_path / "gt")
+    store = Store.create(tmp_path / "board.db")
+    rng = np.random.default_rng(0)
+    scores = {r.name: float(np.clip(0.3 * r.label + 0.7 * rng.random(), 0, 1)) for r in pack.records}  # a weak detector
+    path = write_predictions(tmp_path / "d.zip", "detection", pack.spec, pack.split, pack.generators, "d",
+                             scores=scores)
+    add_submission(store, pack, [path], submitter="t", workers=1, progress=False)
+    board = load_board(store, "dolos-detection")
+    assert board.phase == "public" and {"m-ap_balanced", "m-ap_balanced_2std"} <= {c.key for c in board.columns}
+    row, = board.rows
+    public = set(pack.public_ids)
+    by_id = {pack.ids_by_name[name]: score for name, score in scores.items()}
+    shown = sorted((i, r.label) for i, r in ((r.image_id, r) for r in pack.records) if i in public)
+    mean, two_std = dolos_evaluate_detection([by_id[i] for i, lab in shown if lab == 0],
+                                             [by_id[i] for i, lab in shown if lab == 1])
+    assert row.values["m-ap_balanced"] == pytest.approx(mean / 100, abs=1e-12)
+    assert row.values["m-ap_balanced_2std"] == pytest.approx(two_std / 100, abs=1e-12)
+    full = json.loads(store.results(row.sid)["clean"][1])["metrics"]
+    assert row.values["m-ap_balanced"] != pytest.approx(full["ap_balanced"])  # not the whole split's
+
+
+def test_a_new_phase_takes_submissions_again_ranked_on_the_whole_split(packs, tmp_path):
+    from benchmark.leaderboards.teams import day_start
+
+    pack = packs[0]
+    store = Store.create(tmp_path / "board.db")
+    store.register_track(pack.track, pack.split_hash, pack.public_ids)
+    team = store.add_team("t", "0" * 64, phase_limit=1)
+    store.new_upload(TRACK, team, "/jobs/a", day_start(), method="m")
+    with pytest.raises(BenchError, match="phase limit|in this phase"):
+        store.new_upload(TRACK, team, "/jobs/b", day_start(), method="m")
+    with pytest.raises(BenchError, match="phase 1 is open"):
+        store.open_phase(TRACK)
+    said = subprocess.run([sys.executable, "-m", "benchmark.cli.main", "leaderboard", "phase", "freeze", TRACK,
+                           "--store", str(tmp_path / "board.db")], capture_output=True, text=True, check=True).stdout
+    assert "phase frozen" in said and store.phase(TRACK)[1] is not None and not store.is_public(TRACK)
+    with pytest.raises(PhaseClosed):
+        store.new_upload(TRACK, team, "/jobs/c", day_start(), method="m")
+    said = subprocess.run([sys.executable, "-m", "benchmark.cli.main", "leaderboard", "phase", "open", TRACK,
+                           "--store", str(tmp_path / "board.db")], capture_output=True, text=True, check=True).stdout
+    assert "phase 2" in said and store.phase(TRACK) == (2, None)
+    assert not store.is_public(TRACK)  # the freeze revealed the whole split for good
+    store.new_upload(TRACK, team, "/jobs/d", day_start(), method="m")  # the phase limit counts afresh
+    with pytest.raises(BenchError, match="in this phase"):
+        store.new_upload(TRACK, team, "/jobs/e", day_start(), method="m")
+    sid = add_submission(store, pack, [mixed(pack, tmp_path, "late", "noisy", "noisy")], submitter="t", workers=1,
+                         progress=False)
+    board = load_board(store, TRACK)
+    assert board.phase == "final" and next(r for r in board.rows if r.sid == sid).results  # whole-split files shown
+    assert store.freeze_phase(TRACK) and store.phase(TRACK)[1] is not None

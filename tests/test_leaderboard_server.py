@@ -25,13 +25,14 @@ from leaderboard_helpers import write_parts
 from leaderboard_server_helpers import LiveServer, run_worker, upload, wait_done, worker_command
 
 from benchmark.cli.main import main
-from benchmark.leaderboards.gtpack import GTPack, freeze
-from benchmark.leaderboards.screening import Caps
+from benchmark.leaderboards.freeze import freeze
+from benchmark.leaderboards.gtpack import GTPack
+from benchmark.leaderboards.web.screening import Caps
 from benchmark.leaderboards.store import Store
 from benchmark.leaderboards.teams import add_team
 from benchmark.leaderboards.track import get_track
 from benchmark.predictions import write_predictions
-from benchmark.predictions.format import encode_mask_png
+from benchmark.predictions.codecs import encode_mask_png
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "perf"))
 from bomb_guard import png_bomb  # noqa: E402
@@ -110,13 +111,15 @@ def test_upload_poll_rank_and_offline_parity(board, subs, demo_roots, tmp_path, 
     entry = httpx.get(f"{url}/api/v1/entries/{ids['noisy']}").json()
     assert entry["rank"] == 2 and "area_bin" not in entry["results"]["clean"]["result"].get("breakdowns", {})
     assert httpx.get(f"{url}/api/v1/entries/999").json()["error"] == "not_found"
-    # offline parity: the stored bytes are what bench score writes for the same zip
+    # offline parity: the stored bytes are what bench score writes for the same zip, translated to the ids
     store = Store(board.store_path)
     assert answer["result_sha256"]["clean"] == store.results(ids["perfect"])["clean"][0]
     for kind, sid in ids.items():
         (sha, text), = store.results(sid).values()
-        out = tmp_path / f"{kind}.json"
-        assert main(["score", str(subs[kind]), "--dataset", "diffseg", "--root", str(demo_roots["diffseg"]),
+        out, translated = tmp_path / f"{kind}.json", tmp_path / f"{kind}-ids.zip"
+        assert main(["leaderboard", "translate", str(subs[kind]), "--gt", str(board.pack.path), "--out",
+                     str(translated)]) == 0
+        assert main(["score", str(translated), "--dataset", "diffseg", "--root", str(demo_roots["diffseg"]),
                      "--split", "val", "--policy", "preset=diffseg", "--out", str(out), "--workers", "1", "--quiet"]) == 0
         assert out.read_text() == text, kind
         history = store.history(sid)
@@ -204,7 +207,7 @@ def _hostile(kind: str, pack: GTPack, sub: Path, tmp: Path) -> tuple[bytes, dict
             z.writestr("bomb.bin", bytes(8 << 20))
         return buf.getvalue(), {}
     if kind in ("png_too_large", "bad_score_nan", "bad_score_inf", "bad_score_range"):
-        ids = [r.image_id for r in pack.records]
+        ids = [r.name for r in pack.records]  # as the bundle names the images
         masks = [(i, np.zeros((64, 64), np.float32)) for i in ids]
         raw, scores = [], None
         if kind == "png_too_large":
@@ -216,12 +219,25 @@ def _hostile(kind: str, pack: GTPack, sub: Path, tmp: Path) -> tuple[bytes, dict
                                  masks, scores=scores, raw_masks=raw)
         return path.read_bytes(), {}
     if kind == "wrong_track":
-        ids = [r.image_id for r in pack.records]
+        ids = [r.name for r in pack.records]
         path = write_predictions(tmp / "jpeg.zip", "binary", pack.spec, pack.split, pack.generators, "m",
                                  [(i, np.zeros((64, 64), np.float32)) for i in ids], extra_manifest={"distortion": "jpeg60"})
         return path.read_bytes(), {}
     if kind == "wrong_split_hash":
         return good, {"split_hash": "0" * 64}
+    if kind in ("hash_mismatch", "unknown_name"):
+        with zipfile.ZipFile(sub) as z:
+            members = [(i.filename, z.read(i)) for i in z.infolist()]
+        mask = next(k for k, (name, _) in enumerate(members) if name.startswith("masks/"))
+        name, _ = members[mask]
+        if kind == "hash_mismatch":  # a mask changed after packing: a valid PNG, not the one the manifest signed
+            members[mask] = (name, encode_mask_png(np.full((64, 64), 7, np.uint8)))
+            return _zip(members), {}
+        ids = [r.name for r in pack.records]
+        path = write_predictions(tmp / "unknown.zip", "binary", pack.spec, pack.split, pack.generators, "m",
+                                 [(i if k else "0123456789abcdef0123", np.zeros((64, 64), np.float32))
+                                  for k, i in enumerate(ids)])
+        return path.read_bytes(), {}
     if kind == "truncated_archive":
         return good[: len(good) // 2], {}
     if kind == "not_a_zip":
@@ -236,7 +252,7 @@ HOSTILE = {"path_traversal": "path_traversal", "absolute_path": "absolute_path",
            "compression_ratio": "compression_ratio", "png_too_large": "png_too_large", "bad_score_nan": "bad_score",
            "bad_score_inf": "bad_score", "bad_score_range": "bad_score", "wrong_track": "wrong_track",
            "wrong_split_hash": "wrong_split_hash", "truncated_archive": "truncated_archive", "not_a_zip": "not_a_zip",
-           "upload_too_large": "upload_too_large"}
+           "upload_too_large": "upload_too_large", "hash_mismatch": "hash_mismatch", "unknown_name": "wrong_ids"}
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
@@ -307,6 +323,53 @@ def test_worker_killed_mid_job_is_reclaimed_and_scored_once(board, subs):
     assert wait_done(url, alpha, sid)["status"] == "scored"
 
 
+RANKING_WORKER = """
+import os, sys, time
+import benchmark.leaderboards.store.submissions as stored
+original = stored._rank
+def paused(*args, **kwargs):
+    if kwargs.get("cause") is not None:  # the scored entry's own ranking, inside its transaction
+        with open(sys.argv[1], "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(60)
+    return original(*args, **kwargs)
+stored._rank = paused
+from benchmark.cli.main import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_worker_killed_between_scoring_and_ranking_leaves_nothing_unranked(board, subs):
+    """The worker is SIGKILLed exactly while its results are stored and its track reranked: the
+    two are one transaction, so the entry is never scored without its ranking; it stays scoring,
+    its lease runs out, and the next worker scores and ranks it."""
+    url, alpha = board.server.url, board.tokens["alpha"]
+    sid = upload(url, TRACK, alpha, [("x.zip", subs["noisy"].read_bytes())]).json()["submission"]
+    flag = board.root / "ranking.pid"
+    worker = subprocess.Popen([sys.executable, "-c", RANKING_WORKER, str(flag),
+                               *worker_command(board.store_path, [board.pack.path])[3:]])
+    deadline = time.monotonic() + 60
+    while not flag.exists() or not flag.read_text():
+        assert time.monotonic() < deadline and worker.poll() is None, "the worker never reached the ranking"
+        time.sleep(0.05)
+    store = Store(board.store_path)
+    assert store.submission(sid)["status"] == "scoring" and store.latest_ranking(TRACK) == {}
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    child = int(flag.read_text())
+    for _ in range(100):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    assert store.submission(sid)["status"] == "scoring" and store.results(sid) == {}
+    out = run_worker(board.store_path, [board.pack.path])
+    assert f"#{sid}: scored" in out
+    assert store.submission(sid)["status"] == "scored" and store.latest_ranking(TRACK) == {sid: (1, None)}
+    assert [h["status"] for h in store.history(sid)] == ["queued", "scoring", "scoring", "scored"]
+
+
 def test_a_scoring_over_the_time_limit_fails_with_its_code(board, subs):
     url, alpha = board.server.url, board.tokens["alpha"]
     sid = upload(url, TRACK, alpha, [("x.zip", subs["noisy"].read_bytes())]).json()["submission"]
@@ -350,7 +413,7 @@ def test_a_broken_part_found_while_scoring_fails_with_its_code(board, pack, tmp_
 
     # A mask whose PNG header is fine (so the upload is queued) and whose pixel data is not, which
     # only decoding, in the worker, finds.
-    ids = [r.image_id for r in pack.records]
+    ids = [r.name for r in pack.records]
     png = bytearray(encode_mask_png(np.zeros((64, 64), np.uint8)))
     png[41:51] = b"\xff" * 10
     path = write_predictions(tmp_path / "broken.zip", "binary", pack.spec, pack.split, pack.generators, "broken",

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from benchmark.errors import BenchError
-from benchmark.leaderboards.store import SCHEMA_VERSION, QuotaExceeded, Store
+from benchmark.leaderboards.store import SCHEMA_VERSION, Store
+from benchmark.leaderboards.values import QuotaExceeded
 from benchmark.leaderboards.teams import day_start, token_hash
 from benchmark.leaderboards.track import Track
 
@@ -112,14 +113,54 @@ def test_concurrent_uploads_never_pass_the_limits(store):
         _team(store, "daily")
 
 
-def test_a_ranking_is_appended_only_over_the_submissions_it_ranked(store):
-    ids = _uploads(store, 2, _team(store))
-    for sid in ids:
-        job = store.claim(["t"], "w", 60)
-        store.add_results(job["id"], {"clean": ("{}\n", None)}, None, worker="w")
-    assert store.add_ranking("t", ids[0], [(ids[0], 1, None)], scored={ids[0]}) is None  # stale: ids[1] is scored too
-    rid = store.add_ranking("t", ids[1], [(ids[0], 1, None), (ids[1], 2, 0.5)], scored=set(ids))
-    assert rid is not None and store.latest_ranking("t") == {ids[0]: (1, None), ids[1]: (2, 0.5)}
+def _snapshots(store: Store) -> list[tuple[int, set[int]]]:
+    from benchmark.leaderboards.store.schema import ranking_rows, rankings
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(rankings.c.id, ranking_rows.c.submission_id)
+                            .join(ranking_rows, ranking_rows.c.ranking_id == rankings.c.id).order_by(rankings.c.id)).all()
+    out: dict[int, set[int]] = {}
+    for rid, sid in rows:
+        out.setdefault(rid, set()).add(sid)
+    return sorted(out.items())
+
+
+def test_concurrent_scorings_rank_one_at_a_time_and_the_newest_ranking_covers_every_entry(store):
+    """Each scored entry is stored with its track's new ranking in one transaction, under the
+    track's lock: snapshots grow one entry at a time, none is computed from a stale view."""
+    ids = _uploads(store, 12, _team(store))
+
+    def score():
+        name, done = f"w-{uuid.uuid4().hex[:6]}", []
+        while (job := store.claim(["t"], name, 60)) is not None:
+            store.add_results(job["id"], {"clean": ('{"metrics": {"miou": %s}}\n' % (job["id"] / 100), None)}, None,
+                              worker=name)
+            done.append(job["id"])
+        return done
+
+    assert sorted(_parallel(score, 4)) == ids
+    snapshots = _snapshots(store)
+    assert [len(rows) for _, rows in snapshots] == list(range(1, len(ids) + 1))
+    assert all(a < b for (_, a), (_, b) in zip(snapshots, snapshots[1:]))  # each covers the one before
+    latest = store.latest_ranking("t")
+    assert set(latest) == set(ids) and [latest[i][0] for i in sorted(ids, reverse=True)] == list(range(1, 13))
+
+
+def test_a_scored_entry_missing_from_the_ranking_is_ranked_on_start(store):
+    """A store written by an older bench could hold a scored entry its ranking misses (the
+    scoring process died between the two): the server and every worker rank it when they start."""
+    from benchmark.leaderboards.store.schema import submissions
+
+    sid = _uploads(store, 1, _team(store))[0]
+    store.claim(["t"], "w", 60)
+    store.add_results(sid, {"clean": ('{"metrics": {"miou": 0.5}}\n', None)}, None, worker="w")
+    late = store.new_upload("t", store.teams()[0]["id"], "/jobs/late", day_start(), method="m")
+    with store.engine.begin() as conn:  # what the older bench left: scored, no snapshot of its own
+        conn.execute(submissions.update().where(submissions.c.id == late).values(status="scored"))
+    assert late not in store.latest_ranking("t")
+    rid = store.ensure_ranked("t")
+    assert rid is not None and set(store.latest_ranking("t")) == {sid, late}
+    assert store.ensure_ranked("t") is None  # nothing to do a second time
 
 
 def test_a_schema_1_store_is_upgraded_in_place(tmp_path):
@@ -147,3 +188,19 @@ def test_a_schema_1_store_is_upgraded_in_place(tmp_path):
     with upgraded.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT value FROM bench_info")).scalar() == str(SCHEMA_VERSION)
     assert upgraded.teams() == []
+
+
+def test_a_schema_3_freeze_becomes_the_freeze_of_phase_1(tmp_path):
+    path = tmp_path / "v3.db"
+    store = Store.create(path)
+    store.register_track(TRACK, "0" * 64, ["a"])
+    with store.engine.begin() as conn:  # schema 3 as it was: one freeze per track, no phase events
+        conn.execute(sa.text("DROP TABLE phase_events"))
+        conn.execute(sa.text("CREATE TABLE phase_freezes (track VARCHAR(100) PRIMARY KEY, frozen_at VARCHAR(32) NOT NULL, "
+                             "ranking_id INTEGER)"))
+        conn.execute(sa.text("INSERT INTO phase_freezes VALUES ('t', '2031-01-01T00:00:00.000000Z', NULL)"))
+        conn.execute(sa.text("UPDATE bench_info SET value = '3'"))
+    with pytest.raises(BenchError, match="schema version 3"):
+        Store(path)
+    upgraded = Store.create(path)
+    assert upgraded.phase("t") == (1, "2031-01-01T00:00:00.000000Z") and not upgraded.is_public("t")

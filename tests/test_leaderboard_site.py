@@ -74,6 +74,12 @@ def test_pages_parse_sort_and_link_without_javascript(site):
     assert {r["_tier"] for r in reported.rows} == {"reported"} and len(reported.rows) == 2
     robust = Page(site / "tracks" / "diffseg-robustness" / "index.html")
     assert "robustness.png" in robust.sources and {"d-jpeg80", "d-resize1024", "drop"} <= set(robust.headers)
+    parts = ("d-jpeg80", "d-jpeg60", "d-resize256", "d-resize1024")
+    for k, drop in enumerate(robust.column("drop")[:3]):
+        clean = float(robust.column("m-miou")[k])
+        if clean:  # the one robustness drop: 1 - mean over the distortions / clean
+            expected = 1 - sum(float(robust.column(p)[k]) for p in parts) / len(parts) / clean
+            assert float(drop) == pytest.approx(expected, abs=1e-12)
     rows = list(csv.DictReader(io.StringIO((site / "tracks" / "diffseg-binary" / "board.csv").read_text())))
     assert [r["method"] for r in rows][:3] == ["perfect", "noisy", "background"] and rows[1]["ci95_low"]
     for r in Page(site / "tracks" / "diffseg-attribution" / "index.html").rows[:3]:

@@ -2,11 +2,11 @@
 resample from scratch (a fresh Evaluator over the drawn copies, sklearn for AP) and take the
 quantiles; the leaderboard's estimate must give the same numbers."""
 import numpy as np
-import pandas as pd
 import pytest
+from reference_scorers import dolos_evaluate_detection
 from sklearn.metrics import average_precision_score
 
-from benchmark.leaderboards.submit import ranking_estimate
+from benchmark.leaderboards.ranking import ranking_estimate
 from benchmark.leaderboards.track import Track
 from benchmark.metrics import Evaluator, Policy, bootstrap_ci
 from benchmark.metrics.bootstrap import paired_p_value
@@ -73,22 +73,68 @@ def test_interval_matches_brute_force_bootstrap(n_parts):
         assert ci["value"] == pytest.approx(estimate.value) and ci["low"] <= ci["high"]
 
 
+def detection_images(seed: int = 3, n: int = N):
+    """(id, label, score) of `n` images, ids out of sorted order."""
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation([k % 2 for k in range(n)])
+    return [(f"i{(k * 5) % n:02d}", int(lab), float(s)) for k, (lab, s) in enumerate(zip(labels, rng.random(n)))]
+
+
+def detection_evaluator(images, policy: Policy = Policy()) -> Evaluator:
+    """Image scores through the one Evaluator path: the detection task takes no map."""
+    ev = make_evaluator("detection", ["g1"], policy)
+    for image_id, label, score in images:
+        ev.add(image_id, np.full((4, 4), label, np.uint8), None, score=score, label=label)
+    return ev
+
+
 def test_detection_interval_matches_sklearn_on_resamples():
-    rng = np.random.default_rng(3)
-    frame = pd.DataFrame({"image_id": [f"i{k:02d}" for k in range(N)], "label": [0, 1, 1, 0, 1, 0, 1],
-                          "score": rng.random(N)})
+    images = detection_images()
     t = Track(name="det", title="det", dataset="diffseg", split="val", task="detection", rank_by="ap",
               bootstrap=RESAMPLES, seed=SEED)
-    estimate = ranking_estimate(t, {"clean": {"metrics": {"ap": 0.5}}}, {"clean": frame})
+    ev = detection_evaluator(images)
+    metrics = ev.compute().metrics
+    labels, scores = np.array([im[1] for im in images]), np.array([im[2] for im in images])
+    assert metrics["ap"] == pytest.approx(average_precision_score(labels, scores), abs=1e-12)
+    estimate = ranking_estimate(t, {"clean": {"metrics": metrics}}, {"clean": ev})
+    ordered = sorted(images)
     draw_rng = np.random.default_rng(SEED)
     brute = []
     for _ in range(RESAMPLES):
         pick = draw_rng.integers(0, N, N)
-        labels, scores = frame["label"].to_numpy()[pick], frame["score"].to_numpy()[pick]
-        brute.append(average_precision_score(labels, scores) if 0 < labels.sum() < N else np.nan)
+        lab, sc = np.array([ordered[i][1] for i in pick]), np.array([ordered[i][2] for i in pick])
+        brute.append(average_precision_score(lab, sc) if 0 < lab.sum() < N else np.nan)
     brute = np.array(brute)
     defined = ~np.isnan(brute)
+    assert defined.sum() > RESAMPLES // 2
+    np.testing.assert_array_equal(np.isnan(estimate.draws), ~defined)
     np.testing.assert_allclose(estimate.draws[defined], brute[defined], atol=1e-12)
+
+
+def test_balanced_ap_is_a_weighted_statistic_like_the_rest():
+    """DOLOS's balanced AP comes out of the same weights path: on the whole split it is DOLOS's own
+    evaluate_detection over the images in sorted-id order, and on a resample it is that function run
+    on the drawn copies (so a public-phase board can show it)."""
+    from benchmark.metrics.bootstrap import resample_weights
+
+    images = detection_images(seed=8, n=12)
+    policy = Policy.preset_policy("dolos")
+    ev = detection_evaluator(images, policy)
+    metrics = ev.compute().metrics
+    ordered = sorted(images)
+
+    def dolos(rows):
+        mean, two_std = dolos_evaluate_detection([s for _, lab, s in rows if lab == 0], [s for _, lab, s in rows if lab == 1])
+        return mean / 100, two_std / 100
+
+    assert (metrics["ap_balanced"], metrics["ap_balanced_2std"]) == pytest.approx(dolos(ordered), abs=1e-12)
+    stat = ev.weighted_metric("ap_balanced")
+    position = {image_id: k for k, (image_id, _, _) in enumerate(ordered)}
+    order = [position[i] for i in ev.image_ids]  # the evaluator's weights follow its own order
+    for w in resample_weights(len(ordered), 5, seed=2):
+        drawn = [row for row, times in zip(ordered, w) for _ in range(int(times))]
+        if 0 < sum(r[1] for r in drawn) < len(drawn):
+            assert stat(w[order]) == pytest.approx(dolos(drawn)[0], abs=1e-12)
 
 
 def test_paired_p_value_against_brute_force():

@@ -10,10 +10,12 @@ from leaderboard_helpers import write_parts
 
 from benchmark.errors import BenchError
 from benchmark.leaderboards.board import load_board
-from benchmark.leaderboards.gtpack import GTPack, freeze
+from benchmark.leaderboards.freeze import freeze
+from benchmark.leaderboards.gtpack import GTPack
 from benchmark.leaderboards.ranking import Entry, rank
 from benchmark.leaderboards.store import Store
-from benchmark.leaderboards.submit import add_reported, add_submission, load_statistics, part_statistic
+from benchmark.leaderboards.ranking import part_statistic
+from benchmark.leaderboards.submit import add_reported, add_submission, load_statistics
 from benchmark.leaderboards.track import Track, get_track
 from benchmark.metrics.bootstrap import bootstrap_draws, percentile_interval
 

@@ -4,25 +4,8 @@ from scipy.spatial.distance import cdist
 
 from benchmark.metrics import Evaluator, Policy
 from benchmark.metrics.boundary import bf1_from_counts, boundary_counts
-
-
-def brute_boundary(mask: np.ndarray) -> np.ndarray:
-    """Mask pixels with a 4-neighbour outside the mask (outside the image counts as outside)."""
-    p = np.pad(mask.astype(bool), 1)
-    inner = p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2] & p[1:-1, 2:]
-    return mask.astype(bool) & ~inner
-
-
-def brute_bf(gt: np.ndarray, pred: np.ndarray, theta: float) -> float:
-    bg, bp = np.argwhere(brute_boundary(gt)), np.argwhere(brute_boundary(pred))
-    if len(bg) == 0 and len(bp) == 0:
-        return np.nan
-    if len(bg) == 0 or len(bp) == 0:
-        return 0.0
-    d = cdist(bp, bg)
-    precision = np.mean(d.min(1) < theta)
-    recall = np.mean(d.min(0) < theta)
-    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+from reference_scorers import brute_boundary
+from reference_scorers import csurka_bf as brute_bf
 
 
 def blobs(rng, shape, n):

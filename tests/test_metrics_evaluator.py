@@ -124,7 +124,7 @@ def test_bootstrap_ci_from_evaluator_and_frame():
     assert ci["value"] == pytest.approx(result.metrics["miou"])
     assert ci["low"] <= ci["value"] <= ci["high"] and ci["low"] < ci["high"]
     assert bootstrap_ci(ev, "miou", n=200, seed=0) == ci  # seeded
-    ci_iou = bootstrap_ci(result.per_image, "iou", n=200)
+    ci_iou = bootstrap_ci(ev, "iou", n=200)
     assert ci_iou["value"] == pytest.approx(result.metrics["iou"])
     cls = bootstrap_ci(ev, "iou_per_class.flux", n=50)
     assert cls["value"] == pytest.approx(result.metrics["iou_per_class"]["flux"])

@@ -1,9 +1,14 @@
-"""Each policy preset equals its project's own rule, on cases that separate the rules: objects on
-the image border, shifts of a fraction of the tolerance, empty GT / empty prediction / both empty,
-probabilities exactly at the threshold, void pixels and non-square images. The expected values
-come from tests/reference_scorers.py, transcriptions of each project's code (cited there)."""
+"""Each policy preset equals its project's own rule, on hand cases that separate the rules: objects
+on the image border, shifts of a fraction of the tolerance, empty GT / empty prediction / both
+empty, probabilities exactly at the threshold, void pixels and non-square images. The expected
+values come from the projects' own code (tests/reference_code.py) or, for DOLOS, which publishes
+none, from the transcription in tests/reference_scorers.py. tests/test_presets_reference_code.py
+runs the same references on demo predictions of every dataset."""
+import warnings
+
 import numpy as np
 import pytest
+import reference_code
 import reference_scorers as ref
 
 from benchmark.metrics import Evaluator, Policy
@@ -51,13 +56,29 @@ CASES = list(cases())
 NAMES = [c[0] for c in CASES]
 
 
+def davis_f_j(gt, pred, void=None):
+    davis = reference_code.davis_metrics()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # db_eval_iou divides 0 by 0 before its isclose rule
+        return davis.db_eval_boundary(gt, pred, void), davis.db_eval_iou(gt, pred, void)
+
+
 @pytest.mark.parametrize("case", CASES, ids=NAMES)
 def test_davis_boundary_f_and_j_per_image(case):
     _, gt, prob = case
     res = evaluate("davis", [case])
-    pred = prob > 0.5
-    assert res.per_image["bf1"][0] == pytest.approx(ref.davis_f_measure(pred, gt > 0), abs=1e-12)
-    assert res.per_image["iou"][0] == pytest.approx(ref.davis_j(pred, gt > 0), abs=1e-12)
+    f, j = davis_f_j(gt > 0, prob > 0.5)
+    assert res.per_image["bf1"][0] == pytest.approx(f, abs=1e-12)
+    assert res.per_image["iou"][0] == pytest.approx(j, abs=1e-12)
+
+
+def test_davis_tolerance_is_a_disk_of_radius_ceil():
+    """DAVIS dilates by skimage's disk(r), r = ceil(0.008 * diagonal): offsets with dy² + dx² <= r².
+    Corners moved by (4, 1) lie at sqrt(17) = 4.12 > 4 px: not matched, though within 4.5."""
+    obj = rect(60, 140, 100, 220)
+    case = ("moved by (4, 1)", obj.astype(np.uint8), shifted(obj, 4, 1).astype(np.float32))
+    f, _ = davis_f_j(obj, shifted(obj, 4, 1))
+    assert f < 1 and evaluate("davis", [case]).per_image["bf1"][0] == pytest.approx(f, abs=1e-12)
 
 
 def test_davis_void_pixels_and_split_means():
@@ -67,11 +88,10 @@ def test_davis_void_pixels_and_split_means():
     gt[void] = 255
     prob = shifted(obj, 1, 3).astype(np.float32)
     res = evaluate("davis", [("void", gt, prob)] + CASES)
-    f = [ref.davis_f_measure(prob > 0.5, obj, void)] + [ref.davis_f_measure(p > 0.5, g > 0) for _, g, p in CASES]
-    j = [ref.davis_j(prob > 0.5, obj, void)] + [ref.davis_j(p > 0.5, g > 0) for _, g, p in CASES]
+    f, j = zip(*([davis_f_j(obj, prob > 0.5, void)] + [davis_f_j(g > 0, p > 0.5) for _, g, p in CASES]))
     assert res.per_image["bf1"][0] == pytest.approx(f[0], abs=1e-12)
-    assert res.metrics["bf1"] == pytest.approx(ref.davis_db_statistics_mean(f), abs=1e-12)
-    assert res.metrics["iou"] == pytest.approx(ref.davis_db_statistics_mean(j), abs=1e-12)
+    assert res.metrics["bf1"] == pytest.approx(np.mean(f), abs=1e-12)
+    assert res.metrics["iou"] == pytest.approx(np.mean(j), abs=1e-12)
     # the default (Csurka, 0.75 %, border is boundary) differs on these cases: the presets are not alike
     assert evaluate("diffseg", CASES).metrics["bf1"] != pytest.approx(res.metrics["bf1"])
 
@@ -123,11 +143,10 @@ def test_dolos_split_mean_and_non_square_orientation():
 def test_mmseg_aacc_and_miou_with_background():
     binary = evaluate("mmseg", CASES)
     # MMSeg argmax over (P(unedited), P(edited)): ties go to background, so a pixel at exactly 0.5 is not edited
-    preds = [np.argmax(np.stack([1 - p, p]), 0) for _, _, p in CASES]
-    want = ref.mmseg_iou_metric(preds, [g.astype(np.int64) for _, g, _ in CASES], 2)
-    assert binary.metrics["miou"] == pytest.approx(float(np.nanmean(want["IoU"])), abs=1e-6)
-    assert binary.metrics["pixel_acc"] == pytest.approx(
-        float(want["total_area_intersect"].sum() / want["total_area_label"].sum()), abs=1e-6)
+    preds = [reference_code.mmseg_two_class_prediction(p) for _, _, p in CASES]
+    want, _ = reference_code.mmseg_areas_and_metrics(preds, [g for _, g, _ in CASES], ["unedited", "edited"])
+    assert binary.metrics["miou"] == pytest.approx(float(np.nanmean(want["IoU"])), abs=1e-12)
+    assert binary.metrics["pixel_acc"] == pytest.approx(float(want["aAcc"]), abs=1e-12)
     # semantic, with ignored pixels and a class absent from the whole split (NaN, left out of the mean)
     rng = np.random.default_rng(1)
     gts, pds = [], []
@@ -136,27 +155,28 @@ def test_mmseg_aacc_and_miou_with_background():
         g[:5] = 255
         gts.append(g)
         pds.append(np.where(rng.random((30, 50)) < 0.7, np.where(g == 255, 0, g), rng.integers(0, 3, (30, 50))).astype(np.uint8))
-    sem = evaluate("mmseg", [("s", g, p) for g, p in zip(gts, pds)], "semantic", ("unedited", "a", "b", "never"))
-    want = ref.mmseg_iou_metric([p.astype(np.int64) for p in pds], [g.astype(np.int64) for g in gts], 4)
+    names = ("unedited", "a", "b", "never")
+    sem = evaluate("mmseg", [("s", g, p) for g, p in zip(gts, pds)], "semantic", names)
+    want, _ = reference_code.mmseg_areas_and_metrics(pds, gts, names)
     assert np.isnan(want["IoU"][3])
-    assert sem.metrics["miou"] == pytest.approx(float(np.nanmean(want["IoU"])), abs=1e-6)
-    assert sem.metrics["pixel_acc"] == pytest.approx(
-        float(want["total_area_intersect"].sum() / want["total_area_label"].sum()), abs=1e-6)
+    assert sem.metrics["miou"] == pytest.approx(float(np.nanmean(want["IoU"])), abs=1e-12)
+    assert sem.metrics["pixel_acc"] == pytest.approx(float(want["aAcc"]), abs=1e-12)
 
 
 @pytest.mark.parametrize("case", CASES, ids=NAMES)
 def test_imdlbenco_pixel_f1_and_iou_per_image(case):
     _, gt, prob = case
     res = evaluate("imdlbenco", [case])
-    assert res.per_image["f1"][0] == pytest.approx(ref.imdlbenco_pixel_f1(prob, gt > 0), abs=1e-7)
-    assert res.per_image["iou"][0] == pytest.approx(ref.imdlbenco_pixel_iou(prob, gt > 0), abs=1e-7)
+    f1, iou = reference_code.imdlbenco_pixel_f1_iou(prob, gt > 0)
+    assert res.per_image["f1"][0] == pytest.approx(f1, abs=1e-12)
+    assert res.per_image["iou"][0] == pytest.approx(iou, abs=1e-12)
 
 
 def test_imdlbenco_mean_over_every_image():
     res = evaluate("imdlbenco", CASES)
-    f1 = ref.imdlbenco_average([ref.imdlbenco_pixel_f1(p, g > 0) for _, g, p in CASES])
-    iou = ref.imdlbenco_average([ref.imdlbenco_pixel_iou(p, g > 0) for _, g, p in CASES])
-    assert res.metrics["f1"] == pytest.approx(f1, abs=1e-7) and res.metrics["iou"] == pytest.approx(iou, abs=1e-7)
+    f1, iou = zip(*(reference_code.imdlbenco_pixel_f1_iou(p, g > 0) for _, g, p in CASES))
+    assert res.metrics["f1"] == pytest.approx(reference_code.imdlbenco_mean(f1), abs=1e-12)
+    assert res.metrics["iou"] == pytest.approx(reference_code.imdlbenco_mean(iou), abs=1e-12)
     # the DOLOS rule (empty union = 1, edited images only) gives other numbers on the same cases
     assert evaluate("dolos", CASES).metrics["iou"] != pytest.approx(res.metrics["iou"])
 

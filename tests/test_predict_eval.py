@@ -15,7 +15,7 @@ from benchmark.predict import load_trained, predict_split
 from benchmark.training.config import load_config
 from benchmark.training.runner import train
 
-from learnable_diffseg import write_diffseg
+from diffseg_fixtures import write_diffseg
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,15 @@ import json
 
 import numpy as np
 import pytest
-from diffseg_fixture import GENERATORS, make_diffseg
+from diffseg_fixtures import GENERATORS, make_diffseg
 from PIL import Image
 
 from benchmark.cli.main import main
 from benchmark.datasets import DiffSeg30k
 from benchmark.predictions import validate_predictions, write_predictions
 from benchmark.hashing import sha256_hex
-from benchmark.predictions.format import Predictions, decode_rle, encode_rle
+from benchmark.predictions.codecs import decode_rle, encode_rle
+from benchmark.predictions.reader import Predictions
 
 
 @pytest.fixture(scope="module")

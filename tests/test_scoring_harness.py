@@ -5,7 +5,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from diffseg_fixture import GENERATORS, make_diffseg
+from diffseg_fixtures import GENERATORS, make_diffseg
 
 from benchmark.cli.main import main
 from benchmark.datasets import DiffSeg30k

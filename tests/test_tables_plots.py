@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from diffseg_fixture import GENERATORS, make_diffseg
+from diffseg_fixtures import GENERATORS, make_diffseg
 from PIL import Image
 
 from benchmark.cli.main import main
@@ -93,7 +93,17 @@ def sweep(tmp_path_factory):
     return tmp, paths
 
 
-def test_sweep_writes_a_robustness_curve(sweep, capsys):
+@pytest.fixture
+def figures(monkeypatch):
+    """The matplotlib figures the plot commands save, kept for reading their artists back."""
+    import benchmark.plots as plots
+
+    kept, save = [], plots._save
+    monkeypatch.setattr(plots, "_save", lambda fig, out: (kept.append(fig), save(fig, out))[1])
+    return kept
+
+
+def test_sweep_writes_a_robustness_curve(sweep, capsys, figures):
     tmp, paths = sweep
     results = [json.loads(open(p).read()) for p in paths]
     values = [r["metrics"]["miou"] for r in results]
@@ -101,18 +111,68 @@ def test_sweep_writes_a_robustness_curve(sweep, capsys):
     out = tmp / "curve.png"
     assert main(["plot", "robustness", *paths, "--metric", "miou", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert f"{1 - min(values):.1%}" in printed                      # relative drop vs clean
-    png = np.asarray(Image.open(out))
-    assert png.shape[0] > 300 and png.shape[1] > 400 and png.std() > 5
+    assert f"{1 - np.mean(values[1:]) / values[0]:.1%}" in printed    # relative drop: 1 - mean(distorted) / clean
+    (ax,) = figures[0].axes
+    (line,) = ax.get_lines()
+    # clean drawn at JPEG's identity quality 100, then 90, 60, 30; severity grows to the right
+    assert list(line.get_xdata()) == [30, 60, 90, 100] and ax.xaxis_inverted()
+    assert list(line.get_ydata()) == [values[3], values[2], values[1], values[0]]
+    assert line.get_label() == "toy" and ax.get_ylabel() == "miou" and ax.get_title() == "miou under jpeg"
+    assert Image.open(out).size == tuple(int(v * 130) for v in figures[0].get_size_inches())
     assert main(["plot", "robustness", *paths, "--metric", "miou", "--out", str(out)]) == 2   # never overwritten
 
 
-def test_confusion_and_area_plots(sweep):
+def test_one_robustness_drop_for_plots_tables_and_boards():
+    """The plots' summary, the experiments' tables and the boards all call relative_drop: 1 - the
+    mean of the distorted values / the clean value, which is the mean of each one's relative drop."""
+    from benchmark.metrics.robustness import relative_drop
+    from benchmark.plots import robustness_summary
+
+    clean, distorted = 0.8, [0.7, 0.5, 0.2]
+    assert relative_drop(clean, distorted) == pytest.approx(np.mean([1 - v / clean for v in distorted]))
+    assert relative_drop(clean, distorted) == pytest.approx(1 - np.mean(distorted) / clean)
+    assert relative_drop(0.0, distorted) is None and relative_drop(None, distorted) is None
+    assert relative_drop(clean, [0.7, None]) is None and relative_drop(clean, [0.7, float("nan")]) is None
+    assert relative_drop(clean, []) is None
+    row, = robustness_summary({"m": {"clean": clean, "jpeg": [(90, 0.7), (60, 0.5), (30, 0.2)]}})
+    assert row["relative_drop"] == relative_drop(clean, distorted) and row["worst"] == 0.2
+
+
+def test_confusion_plot_shows_the_row_shares(sweep, figures):
     tmp, paths = sweep
-    for args in (["confusion", paths[2]], ["area", str(tmp / "jpeg60.csv"), "--metric", "iou"],
-                 ["area", paths[2], "--metric", "iou"]):
-        out = tmp / f"{args[0]}-{args[1][-4:]}.png"
-        assert main(["plot", *args, "--out", str(out)]) == 0
-        assert np.asarray(Image.open(out)).std() > 5
+    conf = json.loads(open(paths[2]).read())["metrics"]["generator_confusion"]
+    assert main(["plot", "confusion", paths[2], "--out", str(tmp / "confusion.png")]) == 0
+    ax = figures[0].axes[0]
+    counts = np.array(conf["counts"], float)
+    share = np.divide(counts, counts.sum(1, keepdims=True), out=np.zeros_like(counts), where=counts.sum(1, keepdims=True) > 0)
+    assert np.array_equal(ax.get_images()[0].get_array(), share)
+    assert [t.get_text() for t in ax.get_yticklabels()] == conf["rows"] == GENERATORS
+    assert [t.get_text() for t in ax.get_xticklabels()] == conf["cols"]
+    assert [t.get_text() for t in ax.texts] == [f"{v:.2f}" for v in share.ravel()]
+    assert share[0, 1] > 0.5  # jpeg60 erodes masks but keeps the generator right
+
+
+def test_area_plots_show_every_edited_image_and_the_bin_means(sweep, figures):
+    tmp, paths = sweep
     frame = pd.read_csv(tmp / "jpeg60.csv")
     assert {"edited_area", "iou", "label"} <= set(frame.columns)
+    assert main(["plot", "area", str(tmp / "jpeg60.csv"), "--metric", "iou", "--out", str(tmp / "area.png")]) == 0
+    ax = figures[0].axes[0]
+    edited = frame[(frame["label"] == 1) & frame["iou"].notna()]
+    points = ax.collections[0].get_offsets()
+    assert sorted(map(tuple, np.asarray(points))) == sorted(zip(edited["edited_area"], edited["iou"]))
+    # bin means: images between consecutive area deciles (the last bin closed), by brute force
+    area, value = edited["edited_area"].to_numpy(), edited["iou"].to_numpy()
+    edges = np.unique(np.quantile(area, np.linspace(0, 1, min(10, len(area)) + 1)))
+    groups = [(area >= lo) & ((area < hi) if k < len(edges) - 2 else (area <= hi))
+              for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:]))]
+    (line,) = ax.get_lines()
+    assert list(line.get_xdata()) == pytest.approx([area[g].mean() for g in groups if g.any()])
+    assert list(line.get_ydata()) == pytest.approx([value[g].mean() for g in groups if g.any()])
+
+    groups = json.loads(open(paths[2]).read())["breakdowns"]["area_bin"]
+    assert main(["plot", "area", paths[2], "--metric", "iou", "--out", str(tmp / "bins.png")]) == 0
+    ax = figures[1].axes[0]
+    shown = [g for g in groups if g != "authentic" and groups[g].get("iou") is not None]
+    assert [t.get_text() for t in ax.get_xticklabels()] == shown and shown
+    assert [p.get_height() for p in ax.patches] == [groups[g]["iou"] for g in shown]

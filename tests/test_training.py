@@ -13,7 +13,7 @@ from benchmark.training.checkpoint import load_own_checkpoint
 from benchmark.training.config import load_config
 from benchmark.training.runner import train
 
-from learnable_diffseg import write_diffseg
+from diffseg_fixtures import write_diffseg
 
 
 @pytest.fixture(scope="module")

@@ -83,7 +83,7 @@ def test_cnnspot_faces_study_trains_on_labels_explains_and_breaks_down(demo_root
     regions = result["breakdowns"]["mask_name"]
     assert regions and all("iou" in m and "image_acc" in m for m in regions.values())
     from benchmark.datasets import DatasetSpec
-    from benchmark.predictions.format import Predictions
+    from benchmark.predictions.reader import Predictions
 
     preds = Predictions(explained / "predictions" / "clean.zip")
     for target in DatasetSpec.of(spec).build(root, "val").targets():

@@ -14,7 +14,7 @@ from benchmark.training.checkpoint import load_own_checkpoint
 from benchmark.training.config import load_config
 from benchmark.training.runner import build_runner, prepare
 
-from learnable_diffseg import write_diffseg
+from diffseg_fixtures import write_diffseg
 
 OPTIONS = {"model.encoder": "resnet18", "data.num_workers": 0, "data.val_batch_size": 2, "log_interval": 1,
            "checkpoint.interval": 2, "checkpoint.max_keep": 50}

@@ -25,7 +25,9 @@ def predictions(pack: GTPack, kind: str, rng: np.random.Generator, task: str | N
     """(task, masks, scores) of a `kind` submission: perfect, noisy (`noise` sets how much) or background."""
     task = task or pack.track.accepts[0]
     targets = [pack.targets().load_target(r) for r in pack.records]
-    scores = {t.image_id: float(np.clip(t.label * 0.8 + rng.random() * 0.3, 0, 1)) if kind != "perfect"
+    # A participant names each prediction as the bundle names its image (opaque on a hidden track).
+    name = {r.image_id: r.name or r.image_id for r in pack.records}
+    scores = {name[t.image_id]: float(np.clip(t.label * 0.8 + rng.random() * 0.3, 0, 1)) if kind != "perfect"
               else float(t.label) for t in targets}
     if kind == "background":
         scores = {i: 0.0 for i in scores}
@@ -42,7 +44,7 @@ def predictions(pack: GTPack, kind: str, rng: np.random.Generator, task: str | N
             truth = edited(t.mask).astype(np.float32)
             pred = {"perfect": truth, "noisy": np.clip(0.25 + 0.5 * truth + (rng.random(t.mask.shape) - 0.5) * 1.2 * noise, 0, 1),
                     "background": np.zeros_like(truth)}[kind].astype(np.float32)
-        masks.append((t.image_id, pred))
+        masks.append((name[t.image_id], pred))
     return task, masks, None
 
 

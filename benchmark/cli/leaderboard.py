@@ -37,7 +37,24 @@ def add_parser(sub) -> None:
     q.add_argument("--quiet", action="store_true", help="no progress bars")
     q.set_defaults(func=run_freeze)
 
-    q = lb.add_parser("phase", formatter_class=RichHelpFormatter, help="close a track's public phase (organiser)")
+    q = lb.add_parser("audit", formatter_class=RichHelpFormatter,
+                      help="the leak audit of a participant bundle: attacks that read no pixels, and the pair "
+                           "difference, each against chance")
+    q.add_argument("bundle", help="participant bundle folder (bench leaderboard freeze --bundle)")
+    q.add_argument("--gt", required=True, help="the track's GT pack (its truth judges the attacks)")
+    q.add_argument("--json", action="store_true", help="print the findings as JSON")
+    q.add_argument("--quiet", action="store_true", help="no progress bars")
+    q.set_defaults(func=run_audit)
+
+    q = lb.add_parser("translate", formatter_class=RichHelpFormatter,
+                      help="write a submission named as a hidden track's bundle under the split's ids (what the "
+                           "leaderboard scores: bench score on it gives the stored result)")
+    q.add_argument("predictions", help="predictions folder/zip named as the bundle's images")
+    q.add_argument("--gt", required=True, help="the track's GT pack (its names map)")
+    q.add_argument("--out", required=True, help="new .zip to write")
+    q.set_defaults(func=run_translate)
+
+    q = lb.add_parser("phase", formatter_class=RichHelpFormatter, help="close a track's phase or open the next (organiser)")
     phase = q.add_subparsers(dest="phase_command", metavar="ACTION", required=True)
     q = phase.add_parser("freeze", formatter_class=RichHelpFormatter,
                          help="freeze the phase: boards rank on the whole split and show the result files; "
@@ -45,6 +62,12 @@ def add_parser(sub) -> None:
     q.add_argument("track", help="track name")
     q.add_argument("--store", required=True, help=STORE_HELP)
     q.set_defaults(func=run_phase_freeze)
+    q = phase.add_parser("open", formatter_class=RichHelpFormatter,
+                         help="open the next phase of a frozen track: submissions again, ranked on the whole split, "
+                              "the teams' phase limits counted afresh")
+    q.add_argument("track", help="track name")
+    q.add_argument("--store", required=True, help=STORE_HELP)
+    q.set_defaults(func=run_phase_open)
 
     q = lb.add_parser("init", formatter_class=RichHelpFormatter, help="create a results store")
     q.add_argument("--store", required=True, help=STORE_HELP)
@@ -117,7 +140,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_freeze(args: argparse.Namespace) -> int:
-    from benchmark.leaderboards.gtpack import freeze
+    from benchmark.leaderboards.freeze import freeze
     from benchmark.leaderboards.track import get_track
 
     bundle = args.bundle or f"{str(args.out).rstrip('/')}-bundle"
@@ -128,22 +151,80 @@ def run_freeze(args: argparse.Namespace) -> int:
     if "public" in header:
         say("public/private split", f"{header['public']['n_public']} public images "
                                     f"(ids SHA-256 {header['public']['ids_sha256'][:12]})")
-    say("participant bundle", bundle)
+    say("participant bundle", bundle + (" (opaque names; leak audit at chance)" if "audit" in header else ""))
     return 0
 
 
-def run_phase_freeze(args: argparse.Namespace) -> int:
+def run_audit(args: argparse.Namespace) -> int:
+    import json
+
+    from rich.table import Table
+
+    from benchmark.leaderboards.audit import ALPHA, TOLERANCE, audit, leaks
+    from benchmark.leaderboards.gtpack import GTPack
+
+    findings = audit(args.bundle, GTPack(args.gt), progress=not args.quiet)
+    if args.json:
+        print(json.dumps([f.to_json() for f in findings], indent=1))
+    else:
+        table = Table("part", "attack", "AP", "chance", "p", "verdict",
+                      title=f"leak audit of {args.bundle} (a leak: AP above chance by more than {TOLERANCE} and p <= {ALPHA})")
+        for f in findings:
+            table.add_row(f.part, f.attack, "–" if f.ap is None else f"{f.ap:.3f}",
+                          "–" if f.chance is None else f"{f.chance:.3f}", "–" if f.p_value is None else f"{f.p_value:.3f}",
+                          "[bold red]LEAK[/]" if f.leak else "at chance")
+        table_console().print(table)
+    found = leaks(findings)
+    if found and not args.json:
+        say("leaks", f"{len(found)} attack(s) beat chance on {args.bundle}", "bold red")
+    return 1 if found else 0
+
+
+def _registered_track(store, name: str):
     from benchmark.errors import BenchError
+
+    track = next((t for t, _ in store.tracks() if t.name == name), None)
+    if track is None:
+        raise BenchError(f"track {name} is not registered in this store")
+    return track
+
+
+def run_phase_freeze(args: argparse.Namespace) -> int:
     from benchmark.leaderboards.store import Store
     from benchmark.leaderboards.submit import freeze_phase
 
     store = Store(args.store)
-    track = next((t for t, _ in store.tracks() if t.name == args.track), None)
-    if track is None:
-        raise BenchError(f"track {args.track} is not registered in this store")
+    track = _registered_track(store, args.track)
     rid = freeze_phase(store, track)
     say("phase frozen", f"{track.name}: ranked on the whole split from now on"
                         + (f" (ranking snapshot {rid})" if rid else "") + "; further submissions are refused")
+    return 0
+
+
+def run_translate(args: argparse.Namespace) -> int:
+    from benchmark.errors import BenchError
+    from benchmark.leaderboards.fit import open_part, translate
+    from benchmark.leaderboards.gtpack import GTPack
+
+    pack = GTPack(args.gt)
+    if pack.ids_by_name is None:
+        raise BenchError(f"{args.gt}: track {pack.track.name} is not hidden: its bundle names images by their ids")
+    if not str(args.out).endswith(".zip"):
+        raise BenchError(f"{args.out}: give a .zip to write")
+    translate(pack, args.predictions, open_part(pack, args.predictions), args.out)
+    say("translated", f"{args.predictions} -> {args.out} (the ids of {pack.track.name})")
+    return 0
+
+
+def run_phase_open(args: argparse.Namespace) -> int:
+    from benchmark.leaderboards.store import Store
+    from benchmark.leaderboards.submit import open_phase
+
+    store = Store(args.store)
+    track = _registered_track(store, args.track)
+    number = open_phase(store, track)
+    say("phase opened", f"{track.name}: phase {number} takes submissions, ranked on the whole split; the teams' "
+                        "phase limits count from now")
     return 0
 
 

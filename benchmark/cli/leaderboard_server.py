@@ -52,8 +52,8 @@ def add_parsers(lb) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     from benchmark.errors import BenchError
-    from benchmark.leaderboards.screening import Caps
-    from benchmark.leaderboards.server import serve
+    from benchmark.leaderboards.web.screening import Caps
+    from benchmark.leaderboards.web.server import serve
 
     if args.max_upload_mb < 1:
         raise BenchError("--max-upload-mb is at least 1")

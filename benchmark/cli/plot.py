@@ -77,7 +77,7 @@ def run_area(args: argparse.Namespace) -> int:
             frame = pd.read_csv(args.source)
         except (OSError, ValueError) as exc:
             raise DataError(args.source, f"not a readable CSV ({exc})") from None
-        out = plot_area(frame, args.metric, args.out)
+        out = plot_area(frame, args.metric, args.out, where=args.source)
     else:
         out = plot_area_bins(read_result(args.source), args.metric, args.out, where=args.source)
     say("wrote", out)

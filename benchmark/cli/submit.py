@@ -28,8 +28,7 @@ def add_parser(sub) -> None:
 
 
 def run_submit(args: argparse.Namespace) -> int:
-    from benchmark.leaderboards.client import Client, bundle_split_hash
-    from benchmark.leaderboards.teams import read_token
+    from benchmark.leaderboards.client import Client, bundle_split_hash, read_token
 
     fields = {"method": args.method, "supervision": args.supervision, "training_data": args.training_data,
               "split_hash": bundle_split_hash(args.bundle, args.track) if args.bundle else None}

@@ -4,35 +4,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
-import pandas as pd
 
 from ..errors import BenchError
-from .detection import detection_metrics
 
 if TYPE_CHECKING:
     from .evaluator import Evaluator
 
-_EDITED_ONLY = ("iou", "pbca", "f1", "pixel_auc", "f1_oracle")
-_DETECTION = ("ap", "auc", "image_acc")
 
-
-def bootstrap_ci(source: "pd.DataFrame | Evaluator", metric: str, n: int = 1000, seed: int = 0,
+def bootstrap_ci(source: "Evaluator", metric: str, n: int = 1000, seed: int = 0,
                  alpha: float = 0.05) -> dict[str, float]:
-    """Percentile interval {value, low, high} of `metric` over `n` resamples of the images.
-
-    From an Evaluator every split metric can be resampled (global ones re-sum the per-image counts);
-    from a per-image DataFrame only its columns and ap/auc/image_acc (from score and label).
-    """
+    """Percentile interval {value, low, high} of `metric` over `n` resamples of the images: every
+    metric of the Evaluator's result (global ones re-sum the per-image counts), for every task."""
     stat, size = statistic(source, metric)
     if size == 0:
         raise BenchError(f"bootstrap of '{metric}': no images")
     return {"value": stat(np.ones(size)), **percentile_interval(bootstrap_draws(stat, size, n, seed), alpha), "n": n}
 
 
-def statistic(source: "pd.DataFrame | Evaluator", metric: str) -> tuple[Callable[[np.ndarray], float], int]:
+def statistic(source: "Evaluator", metric: str) -> tuple[Callable[[np.ndarray], float], int]:
     """`metric` as a function of per-image weights (multiplicities), and the number of images."""
-    if isinstance(source, pd.DataFrame):
-        return _frame_statistic(source, metric)
     return source.weighted_metric(metric), len(source)
 
 
@@ -67,21 +57,3 @@ def paired_p_value(leader: np.ndarray, other: np.ndarray) -> float:
     if not keep.any():
         return float("nan")
     return float((1 + np.count_nonzero(other[keep] >= leader[keep])) / (1 + np.count_nonzero(keep)))
-
-
-def _frame_statistic(df: pd.DataFrame, metric: str):
-    if metric in _DETECTION:
-        scores, labels = df["score"].to_numpy(np.float64), df["label"].to_numpy()
-        return (lambda w: detection_metrics(np.repeat(scores, w.astype(int)), np.repeat(labels, w.astype(int)))[metric],
-                len(df))
-    if metric not in df.columns:
-        raise BenchError(f"bootstrap: no per-image column '{metric}' (have: {', '.join(map(str, df.columns))})")
-    values = df[metric].to_numpy(np.float64)
-    keep = ~np.isnan(values)
-    if metric in _EDITED_ONLY and "label" in df.columns:
-        keep &= df["label"].to_numpy() == 1
-
-    def stat(w: np.ndarray) -> float:
-        ww = w * keep
-        return float(np.dot(np.nan_to_num(values), ww) / ww.sum()) if ww.sum() > 0 else float("nan")
-    return stat, len(df)

@@ -42,10 +42,13 @@ def boundary_counts(gt_mask: np.ndarray, pred_mask: np.ndarray, theta: float,
     `boundary` 'inner': mask minus its erosion, predicted boundary in ignored pixels dropped;
     'davis': `davis_boundary_map` of both masks with ignored pixels set to 0 first, as DAVIS
     treats void pixels. `match` 'strict': matched when the Euclidean distance to the other
-    boundary is < theta; 'ceil': <= ceil(theta), DAVIS's dilation by a disk of that radius.
+    boundary is < theta; 'ceil': <= ceil(theta), DAVIS's dilation by skimage's `disk(r)`
+    (offsets with dy² + dx² <= r²).
     """
     if match == "ceil":
-        theta = math.ceil(theta) + 0.5  # distances are square roots of integers: none lies in (r, r + 0.5)
+        # Squared distances are integers: d <= r exactly when d < sqrt(r² + 0.5) (sqrt(r² + 1) is the next).
+        r = math.ceil(theta)
+        theta = math.sqrt(r * r + 0.5)
     if boundary == "davis":
         return _davis_counts(gt_mask, pred_mask, theta, ignore)
     return _inner_counts(gt_mask, pred_mask, theta, ignore)

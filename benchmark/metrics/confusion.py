@@ -62,13 +62,19 @@ def binary_counts(conf: np.ndarray) -> np.ndarray:
     return np.stack([tp, fp, fn, tn], -1)
 
 
-def forensic_scores(counts: np.ndarray, empty_union: float) -> dict[str, np.ndarray]:
-    """Per-image IoU, F1 and pixel accuracy (PBCA) from (N, 4) tp, fp, fn, tn counts."""
+def forensic_scores(counts: np.ndarray, empty_union: float, epsilon: float = 0.0) -> dict[str, np.ndarray]:
+    """Per-image IoU, F1 and pixel accuracy (PBCA) from (N, 4) tp, fp, fn, tn counts. A non-zero
+    `epsilon` is added to the denominators of IoU, precision, recall and F1, in IMDL-BenCo's order."""
     tp, fp, fn, tn = (counts[:, i].astype(np.float64) for i in range(4))
     union = tp + fp + fn
     total = union + tn
     with np.errstate(invalid="ignore", divide="ignore"):
-        iou = np.where(union > 0, tp / union, empty_union)
-        f1 = np.where(union > 0, 2 * tp / (2 * tp + fp + fn), empty_union)
+        if epsilon:
+            precision, recall = tp / (tp + fp + epsilon), tp / (tp + fn + epsilon)
+            iou = np.where(union > 0, tp / (union + epsilon), empty_union)
+            f1 = np.where(union > 0, 2 * precision * recall / (precision + recall + epsilon), empty_union)
+        else:
+            iou = np.where(union > 0, tp / union, empty_union)
+            f1 = np.where(union > 0, 2 * tp / (2 * tp + fp + fn), empty_union)
         pbca = np.where(total > 0, (tp + tn) / total, np.nan)
     return {"iou": iou, "f1": f1, "pbca": pbca}

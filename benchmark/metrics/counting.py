@@ -93,6 +93,18 @@ def count_image(image_id: str, gt: np.ndarray, pred: np.ndarray, task: str, n_cl
         pixel_auc=auc, f1_oracle=f1_oracle, histogram=hist)
 
 
+def count_image_score(gt: np.ndarray, score: float | None, label: int | None = None) -> ImageCounts:
+    """Counts of an image judged by its image score alone (the detection task): its label, whether
+    its truth is per pixel and its edited area, read from the label map; no map, so no pixel counts."""
+    ids_hist = np.bincount(gt.reshape(-1), minlength=256)
+    n_valid, n_edited = ids_hist[:IGNORE].sum(), ids_hist[1:IGNORE].sum()
+    return ImageCounts(
+        conf=np.zeros((1, 1), np.int64), conf_inv=None, boundary=np.zeros((0, 4), np.int64),
+        score=float("nan") if score is None else float(score), label=int(n_edited > 0) if label is None else int(label),
+        localized=int(n_valid > 0), edited_area=float(n_edited / n_valid) if n_valid else float("nan"),
+        pixel_auc=float("nan"), f1_oracle=float("nan"), histogram=None)
+
+
 def _used_rows(ids_hist: np.ndarray) -> int:
     """Rows 0..max GT id present (at least the unedited row), so binary maps stay small."""
     present = np.flatnonzero(ids_hist[:IGNORE])

@@ -1,4 +1,6 @@
-"""Evaluator: count every image once (`add`), merge across workers, reduce on demand (`compute`)."""
+"""Evaluator: count every image once (`add`), merge across workers, reduce on demand (`compute`).
+One path for every task: localization counts pixels of a map, detection keeps the image score
+only, and both reduce through the same weights (whole split, breakdown group, bootstrap resample)."""
 from __future__ import annotations
 
 import math
@@ -9,16 +11,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import BenchError
-from ..tasks import LOCALIZATION_TASKS
+from ..tasks import LOCALIZATION_TASKS, TASKS
 from .breakdown import area_bin_labels, area_quantile_labels, group_masks
-from .counting import count_image
+from .counting import count_image, count_image_score
 from .policy import Policy
 from .records import Records
-from .reduce import Context, per_image_values, row_nanmean, summarise
+from .reduce import Context, balanced_ap, per_image_values, row_nanmean, summarise
 from .sanity import sanity_warnings
 
 STATE_VERSION = 2
 _PER_IMAGE_COLUMNS = ("iou", "pbca", "f1", "bf1", "fp_area", "pixel_acc")
+# Per-image columns the frame of a detection evaluator starts with (then meta, then the area bin).
+_DETECTION_COLUMNS = ("image_id", "label", "score", "localized", "edited_area")
 
 
 @dataclass
@@ -30,21 +34,22 @@ class EvalResult:
 
 
 class Evaluator:
-    """Accumulates per-image counts (O(classes^2) numbers per image, never pixels)."""
+    """Accumulates per-image counts (O(classes^2) numbers per image, never pixels). The detection
+    task takes no map: it keeps each image's score, label and edited area."""
 
     def __init__(self, task: str, class_names: list[str], policy: Policy = Policy(), per_image: bool = True,
                  generator_names: list[str] | None = None):
-        if task not in LOCALIZATION_TASKS:
-            raise BenchError(f"unknown task '{task}' (known: {', '.join(LOCALIZATION_TASKS)})")
-        if len(class_names) < 2 or (task == "binary" and len(class_names) != 2):
+        if task not in TASKS:
+            raise BenchError(f"unknown task '{task}' (known: {', '.join(TASKS)})")
+        if len(class_names) < 2 or (task != "semantic" and len(class_names) != 2):
             raise BenchError(f"task {task}: class_names {class_names} must be 'unedited' plus "
-                             + ("'edited'" if task == "binary" else "one name per generator"))
+                             + ("'edited'" if task != "semantic" else "one name per generator"))
         if len(class_names) > 255:
             raise BenchError(f"{len(class_names)} classes: label maps hold at most 255 (255 is ignore)")
         self.task, self.class_names, self.policy, self.per_image = task, list(class_names), policy, per_image
         # Binary task: generators are read from the GT label ids; names only label the attribution tables.
         self.generator_names = list(generator_names) if generator_names is not None else (
-            None if task == "binary" else list(class_names[1:]))
+            None if task != "semantic" else list(class_names[1:]))
         self._records = Records()
         self._seen: set[str] = set()
 
@@ -56,14 +61,17 @@ class Evaluator:
         """The images counted, in the order of the weights `weighted_metric` takes."""
         return list(self._records.image_ids)
 
-    def add(self, image_id: str, gt: np.ndarray, pred: np.ndarray, score: float | None = None,
+    def add(self, image_id: str, gt: np.ndarray, pred: np.ndarray | None, score: float | None = None,
             meta: dict | None = None, label: int | None = None) -> None:
         """Count one image. `label` is the dataset's image label (a `Target`'s); None takes it from
         `gt`, for bare label maps whose only truth is the mask. An all-ignore `gt` counts for
-        detection only."""
+        detection only. The detection task takes no map (`pred` None) and needs the image's score."""
         if image_id in self._seen:
             raise BenchError(f"{image_id}: image scored twice")
-        counts = count_image(image_id, gt, pred, self.task, len(self.class_names), self.policy, score, label)
+        if (pred is None) != (self.task == "detection"):
+            raise BenchError(f"{image_id}: the {self.task} task " + ("takes no map" if pred is not None else "needs a map"))
+        counts = (count_image_score(gt, score, label) if pred is None else
+                  count_image(image_id, gt, pred, self.task, len(self.class_names), self.policy, score, label))
         if self.task == "binary" and self.generator_names is not None and counts.conf.shape[0] > len(self.generator_names) + 1:
             raise BenchError(f"{image_id}: GT label id {counts.conf.shape[0] - 1} but only "
                              f"{len(self.generator_names)} generator names")
@@ -107,9 +115,12 @@ class Evaluator:
     def compute(self, breakdown_keys: list[str] = ()) -> EvalResult:
         ctx, rec = self._context()
         values = per_image_values(rec, ctx)
-        metrics = _json_clean(summarise(rec, np.ones(len(rec.image_ids)), ctx, values))
+        everything = np.ones(len(rec.image_ids))
+        metrics = _json_clean(summarise(rec, everything, ctx, values)) | balanced_ap(rec, everything, ctx)
         columns = self._columns(rec, ctx, values)
-        keys = ["turns", "area_quantile", "area_bin"] + [k for k in breakdown_keys if k not in ("turns",)]
+        # An image-score submission describes no map: its groups are the edited area's bins and the meta asked for.
+        keys = (["area_bin", *breakdown_keys] if self.task == "detection" else
+                ["turns", "area_quantile", "area_bin"] + [k for k in breakdown_keys if k not in ("turns",)])
         breakdowns = {}
         for key, groups in group_masks(columns, list(dict.fromkeys(keys))).items():
             breakdowns[key] = {name: _scalars(summarise(rec, mask.astype(np.float64), ctx, values, pooled=False))
@@ -118,9 +129,15 @@ class Evaluator:
         if missing:
             raise BenchError(f"breakdown keys not found in any image's meta: {', '.join(missing)}")
         frame = pd.DataFrame(columns) if self.per_image else pd.DataFrame()
-        return EvalResult(metrics, breakdowns, frame, sanity_warnings(metrics, rec.score, rec.label, self.policy))
+        warnings = sanity_warnings(metrics, rec.score, rec.label, self.policy)
+        if self.task in LOCALIZATION_TASKS and metrics.get("n_detection_only"):
+            warnings.append(f"{metrics['n_detection_only']} image(s) have no usable mask (fully generated, mask "
+                            "withheld or prompt-edited): counted for detection, left out of the localization means")
+        return EvalResult(metrics, breakdowns, frame, warnings)
 
     def _columns(self, rec, ctx: Context, values: dict[str, np.ndarray]) -> dict[str, list]:
+        if ctx.task == "detection":
+            return self._detection_columns(rec)
         seg = values["seg_iou"][:, 1:] if ctx.policy.background_excluded else values["seg_iou"]
         miou = row_nanmean(seg)
         cols: dict[str, list] = {"image_id": rec.image_ids, "label": rec.label.astype(int).tolist(),
@@ -139,17 +156,28 @@ class Evaluator:
             cols[col] = [m.get(key) for m in rec.meta]
         return cols
 
+    def _detection_columns(self, rec) -> dict[str, list]:
+        cols: dict[str, list] = {"image_id": rec.image_ids, "label": rec.label.astype(int).tolist(),
+                                 "score": rec.score.tolist(), "localized": rec.localized.astype(int).tolist(),
+                                 "edited_area": rec.edited_area.tolist()}
+        for key in dict.fromkeys(k for m in rec.meta for k in m):
+            cols[key if key not in _DETECTION_COLUMNS else f"meta.{key}"] = [m.get(key) for m in rec.meta]
+        cols["area_bin"] = area_bin_labels(rec.edited_area, rec.label)
+        return cols
+
     def weighted_metric(self, metric: str) -> Callable[[np.ndarray], float]:
-        """w -> value of `metric` (dotted path into nested dicts, e.g. 'iou_per_class.sd2') for image weights w."""
+        """w -> value of `metric` (dotted path into nested dicts, e.g. 'iou_per_class.sd2') for image
+        weights w; every metric of the result, DOLOS's balanced AP included when the policy draws it."""
         ctx, rec = self._context()
         values = per_image_values(rec, ctx)
         path = metric.split(".", 1)
-        probe = summarise(rec, np.ones(len(rec.image_ids)), ctx, values, pooled=False)
+        balanced = path[0].startswith("ap_balanced")
+        probe = summarise(rec, np.ones(len(rec.image_ids)), ctx, values, pooled=False, balanced=balanced)
         if path[0] not in probe or (len(path) == 2 and path[1] not in probe[path[0]]):
             raise BenchError(f"unknown metric '{metric}' for bootstrap")
 
         def stat(w: np.ndarray) -> float:
-            out = summarise(rec, w, ctx, values, pooled=False)[path[0]]
+            out = summarise(rec, w, ctx, values, pooled=False, balanced=balanced)[path[0]]
             return float(out[path[1]] if len(path) == 2 else out)
         return stat
 

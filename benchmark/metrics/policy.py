@@ -23,6 +23,10 @@ _FALSE = ("0", "false", "no", "off")
 
 @dataclass(frozen=True)
 class Policy:
+    """Every scoring rule on which public toolkits disagree, as one frozen value that each result
+    records. Build it from a preset (`Policy.preset_policy("davis")`) or from the command line's
+    `--policy` strings (`Policy.from_options`); a rule changed from its preset is listed in `changed`."""
+
     preset: str = "diffseg"
     # Fields changed from the preset's values (the result says the numbers are not the preset's).
     changed: tuple[str, ...] = ()
@@ -32,12 +36,16 @@ class Policy:
     image_threshold: float = 0.5
     image_compare: str = ">"
     empty_union: float = 1.0
+    # Added to the denominators of the forensic IoU, precision, recall and F1 (IMDL-BenCo: 1e-8).
+    epsilon: float = 0.0
     forensic_over: str = "edited"
     background_excluded: bool = True
     bf1_boundary: str = "inner"
     bf1_tolerance: float = 0.0075
     bf1_match: str = "strict"
     bf1_both_empty: float | None = None
+    # Per-image class IoU of a class absent from an image's GT and prediction: None = left out.
+    iou_both_empty: float | None = None
     upsample: str = "bilinear"
     resolution: str = "native"
     invert_allowed: bool = False
@@ -58,10 +66,14 @@ class Policy:
         for name in ("pixel_threshold", "image_threshold", "empty_union"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise BenchError(f"policy {name} {getattr(self, name)} is not in [0, 1]")
+        if not 0.0 <= self.epsilon <= 1e-3:
+            raise BenchError(f"policy epsilon {self.epsilon} is not in [0, 0.001]")
         if not 0.0 < self.bf1_tolerance < 1.0:
             raise BenchError(f"policy bf1_tolerance {self.bf1_tolerance} is not a fraction of the diagonal in (0, 1)")
-        if self.bf1_both_empty is not None and not 0.0 <= self.bf1_both_empty <= 1.0:
-            raise BenchError(f"policy bf1_both_empty {self.bf1_both_empty} is not in [0, 1] or none")
+        for name in ("bf1_both_empty", "iou_both_empty"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise BenchError(f"policy {name} {value} is not in [0, 1] or none")
         if self.border_band is not None:
             band = tuple(self.border_band)
             if len(band) != 2 or any(int(k) != k or k < 1 or k % 2 == 0 for k in band):
@@ -118,9 +130,13 @@ class Policy:
             "miou": "foreground classes only; class with empty union over the split is NaN and left out"
             if self.background_excluded else "all classes incl. unedited; empty-union classes left out",
             "reduction": "one confusion matrix over the split" if self.reduction == "global"
-            else "per-image values averaged over images (see benchmark.metrics docs)",
+            else "per-image values averaged over images (see benchmark.metrics docs); a class absent from both "
+                 "maps of an image " + ("is left out of its mean" if self.iou_both_empty is None
+                                        else f"scores IoU {self.iou_both_empty:g}"),
             "forensic_means": f"iou/pbca/f1 averaged over {self.forensic_over} images with a usable mask; "
-                              f"empty union scores {self.empty_union:g}",
+                              f"empty union scores {self.empty_union:g}"
+                              + (f"; {self.epsilon:g} added to the denominators of iou, precision, recall and f1"
+                                 if self.epsilon else ""),
             "detection_only": "images whose mask is all ignore (fully generated, mask withheld, prompt edits) "
                               "count for ap/auc/image_acc only",
             "bf1": f"boundary = {boundary}; match when {match}; class absent from both "
@@ -172,7 +188,7 @@ def _parse_value(key: str, raw: str) -> object:
         if low in _FALSE:
             return False
         raise BenchError(f"policy {key}='{raw}' is not a boolean (true/false)")
-    if key in ("bf1_both_empty", "border_band") and low in ("none", "off", ""):
+    if key in ("bf1_both_empty", "iou_both_empty", "border_band") and low in ("none", "off", ""):
         return None
     if key == "border_band":
         parts = raw.replace("x", ",").split(",")
@@ -193,11 +209,13 @@ PRESETS: dict[str, dict] = {
     # DiffSeg30k: one confusion matrix over the split, background excluded from mIoU, bF1 at 0.75 %
     # of the diagonal (Csurka boundaries); forensic means DOLOS-style over edited images.
     "diffseg": {},
-    # DAVIS 2017 davis2017/metrics.py `f_measure`/`db_eval_iou`: `_seg2bmap` boundaries (image
-    # border never boundary), cv2.dilate by disk(ceil(0.008 * diagonal)), both empty = 1, one
-    # empty = 0; J = IoU with empty union 1; per-frame values averaged over every frame.
+    # DAVIS 2017 davis2017/metrics.py `db_eval_boundary`/`db_eval_iou`, each class an object, each
+    # image a frame, void = the ignore label: `_seg2bmap` boundaries (image border never boundary)
+    # of the masks with void set to 0, cv2.dilate by skimage disk(ceil(0.008 * diagonal)), both
+    # empty = 1, one empty = 0; J = IoU over non-void pixels, empty union 1; per-object means over
+    # every frame, then the mean over objects (`iou`: J of the edited region as one object).
     "davis": {"reduction": "per_image", "bf1_boundary": "davis", "bf1_tolerance": 0.008, "bf1_match": "ceil",
-              "bf1_both_empty": 1.0, "empty_union": 1.0, "forensic_over": "all"},
+              "bf1_both_empty": 1.0, "iou_both_empty": 1.0, "empty_union": 1.0, "forensic_over": "all"},
     # DOLOS dolos/methods/patch_forensics/evaluate.py `evaluate1`: PIL resize (bicubic on the float
     # map) to the GT size, `pred > 0.5`, IoU with empty union 1 (metrics/iou_ignite.py), pixel
     # accuracy, each averaged over the fake test images.
@@ -208,6 +226,7 @@ PRESETS: dict[str, dict] = {
     # classes, ties to background (so P(edited) > 0.5).
     "mmseg": {"reduction": "global", "background_excluded": False},
     # IMDL-BenCo evaluation/F1.py, IOU.py: per image `predict > 0.5`, F1 = 2PR/(P+R) and
-    # IoU = inter/union with 1e-8 terms, so an empty union scores 0; plain mean over every image.
-    "imdlbenco": {"reduction": "per_image", "empty_union": 0.0, "forensic_over": "all"},
+    # IoU = inter/union with 1e-8 added to each denominator, so an empty union scores 0; plain
+    # mean over every image.
+    "imdlbenco": {"reduction": "per_image", "empty_union": 0.0, "epsilon": 1e-8, "forensic_over": "all"},
 }

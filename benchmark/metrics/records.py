@@ -49,8 +49,10 @@ class Records:
         rows = max([min_rows] + [c.shape[0] for c in self.conf])
         n = len(self)
         scal = np.array(self.scalars, np.float64).reshape(n, len(_SCALARS))
+        ids = np.array(self.image_ids, dtype=object)
         return Stacked(
-            image_ids=list(self.image_ids), meta=self.meta, conf=_pad_rows(self.conf, rows),
+            image_ids=list(self.image_ids), id_rank=np.argsort(np.argsort(ids, kind="stable"), kind="stable"),
+            meta=self.meta, conf=_pad_rows(self.conf, rows),
             conf_inv=_pad_rows(self.conf_inv, rows) if self.conf_inv else None,
             boundary=np.stack(self.boundary) if n else np.zeros((0, 0, 4), np.int64),
             histogram=self.histogram, **{k: scal[:, i] for i, k in enumerate(_SCALARS)})
@@ -79,6 +81,7 @@ class Records:
 @dataclass
 class Stacked:
     image_ids: list[str]
+    id_rank: np.ndarray        # (N,) each image's position in sorted-id order (DOLOS's balanced AP draws from it)
     meta: list[dict]
     conf: np.ndarray           # (N, R, P)
     conf_inv: np.ndarray | None

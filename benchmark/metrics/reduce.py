@@ -11,7 +11,7 @@ import numpy as np
 
 from .boundary import bf1_from_counts
 from .confusion import binary_counts, forensic_scores, iou_per_class, pixel_accuracy
-from .detection import detection_metrics
+from .detection import balanced_detection, detection_metrics
 from .pixel_histogram import auc_from_histogram
 from .policy import Policy
 from .records import Stacked
@@ -35,11 +35,14 @@ def segmentation_confusion(rec: Stacked, task: str) -> np.ndarray:
 
 def per_image_values(rec: Stacked, ctx: Context) -> dict[str, np.ndarray]:
     """Per-image scores (N,): forensic iou/pbca/f1 (max with the inverted map when allowed), bf1, seg iou.
-    Images without per-pixel truth get NaN everywhere, so every localization mean leaves them out."""
+    Images without per-pixel truth get NaN everywhere, so every localization mean leaves them out.
+    The detection task has no map, so none."""
+    if ctx.task == "detection":
+        return {}
     counts = binary_counts(rec.conf)
-    out = forensic_scores(counts, ctx.policy.empty_union)
+    out = forensic_scores(counts, ctx.policy.empty_union, ctx.policy.epsilon)
     if rec.conf_inv is not None:
-        inv = forensic_scores(binary_counts(rec.conf_inv), ctx.policy.empty_union)
+        inv = forensic_scores(binary_counts(rec.conf_inv), ctx.policy.empty_union, ctx.policy.epsilon)
         out = {k: np.fmax(v, inv[k]) for k, v in out.items()}
     tp, fp, fn, tn = counts.T
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -49,7 +52,8 @@ def per_image_values(rec: Stacked, ctx: Context) -> dict[str, np.ndarray]:
     inter = np.diagonal(seg, axis1=1, axis2=2).astype(np.float64)
     union = seg.sum(1) + seg.sum(2) - inter
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["seg_iou"] = np.where(union > 0, inter / np.maximum(union, 1), np.nan)  # (N, K)
+        both_empty = np.nan if ctx.policy.iou_both_empty is None else ctx.policy.iou_both_empty
+        out["seg_iou"] = np.where(union > 0, inter / np.maximum(union, 1), both_empty)  # (N, K)
         total = seg.sum((1, 2))
         out["pixel_acc"] = np.where(total > 0, inter.sum(1) / np.maximum(total, 1), np.nan)
     blind = rec.localized == 0
@@ -59,13 +63,18 @@ def per_image_values(rec: Stacked, ctx: Context) -> dict[str, np.ndarray]:
 
 
 def summarise(rec: Stacked, w: np.ndarray, ctx: Context, values: dict[str, np.ndarray] | None = None,
-              pooled: bool = True) -> dict:
-    """All split metrics for the images weighted by `w` (only pooled pixel AUC ignores `w`)."""
+              pooled: bool = True, balanced: bool = False) -> dict:
+    """All split metrics for the images weighted by `w` (only pooled pixel AUC ignores `w`); with
+    `balanced`, DOLOS's balanced AP of the weighted images as well (`image_level`)."""
     values = per_image_values(rec, ctx) if values is None else values
     w = np.asarray(w, np.float64)
     edited, real = (rec.label == 1) & (w > 0), (rec.label == 0) & (w > 0)
-    out: dict = {"n_images": int(np.count_nonzero(w > 0)), "n_edited": int(edited.sum()), "n_authentic": int(real.sum()),
-                 "n_detection_only": int(((rec.localized == 0) & (w > 0)).sum())}
+    counts = {"n_authentic": int(real.sum()), "n_detection_only": int(((rec.localized == 0) & (w > 0)).sum())}
+    out: dict = {"n_images": int(np.count_nonzero(w > 0)), "n_edited": int(edited.sum())}
+    if ctx.task == "detection":
+        # An image-score submission: the image-level metrics only, the split's counts after them.
+        return out | image_level(rec, w, ctx, balanced) | (counts if pooled else {})
+    out |= counts
     out |= _segmentation(rec, w, ctx, values)
     out["bf1"] = _wmean(values["bf1"], w)
     scored = edited if ctx.policy.forensic_over == "edited" else w > 0
@@ -78,10 +87,29 @@ def summarise(rec: Stacked, w: np.ndarray, ctx: Context, values: dict[str, np.nd
         if pooled:
             auc = auc_from_histogram(rec.histogram)
             out["pixel_auc_pooled"] = max(auc, 1 - auc) if ctx.policy.invert_allowed else auc
-    idx = np.repeat(np.arange(w.size), np.round(w).astype(np.int64))
-    out |= detection_metrics(rec.score[idx], rec.label[idx], ctx.policy.image_threshold, ctx.policy.image_compare)
+    out |= image_level(rec, w, ctx, balanced)
     out |= _attribution(rec, w, ctx)
     return out
+
+
+def image_level(rec: Stacked, w: np.ndarray, ctx: Context, balanced: bool = False) -> dict:
+    """AP, AUC and accuracy of the image scores, each image counted `w` times; with `balanced`,
+    DOLOS's balanced AP (`balanced_detection`) over the same images in sorted-id order, which is
+    the order its draws are defined on."""
+    idx = np.repeat(np.arange(w.size), np.round(w).astype(np.int64))
+    out = detection_metrics(rec.score[idx], rec.label[idx], ctx.policy.image_threshold, ctx.policy.image_compare)
+    return out | balanced_ap(rec, w, ctx) if balanced else out
+
+
+def balanced_ap(rec: Stacked, w: np.ndarray, ctx: Context) -> dict:
+    """DOLOS's balanced AP of the images weighted by `w` (`balanced_detection`; empty when the
+    policy draws none)."""
+    if not ctx.policy.balanced_draws:
+        return {}
+    idx = np.repeat(np.arange(w.size), np.round(w).astype(np.int64))
+    ordered = idx[np.argsort(rec.id_rank[idx], kind="stable")]
+    return balanced_detection(rec.score[ordered], rec.label[ordered].astype(int), ctx.policy.balanced_draws,
+                              ctx.policy.balanced_seed)
 
 
 def _segmentation(rec: Stacked, w: np.ndarray, ctx: Context, values: dict[str, np.ndarray]) -> dict:

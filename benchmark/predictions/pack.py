@@ -15,22 +15,41 @@ from benchmark.limits import MAX_MEMBER_BYTES
 from benchmark.datasets.spec import DatasetSpec
 from benchmark.errors import BenchError, DataError
 
-from .format import (decode_mask_png, decode_rle, encode_mask_png, load_json, png_header_problem, png_size,
-                     write_predictions)
+from .codecs import decode_mask_png, decode_rle, encode_mask_png, png_header_problem, png_size
+from .reader import load_json
+from .writer import write_predictions
 from .validate import PredictionsError, validate_predictions
 
 EXPORT_MANIFEST = "export.json"
 
 
-def export_defaults(masks: Path) -> dict:
-    """Task/dataset/split/generators/distortion recorded by `bench data export` beside the masks."""
+def export_defaults(masks: Path) -> tuple[Path | None, dict]:
+    """The `export.json` that `bench data export` wrote inside or beside the masks folder, and the
+    task/dataset/split/generators/distortion it records."""
     for candidate in (masks / EXPORT_MANIFEST, masks.parent / EXPORT_MANIFEST):
         if candidate.is_file():
             defaults = load_json(read_file(candidate, MAX_MEMBER_BYTES), str(candidate))
             if not isinstance(defaults, dict):
                 raise DataError(str(candidate), "must hold a JSON object")
-            return defaults
-    return {}
+            return candidate, defaults
+    return None, {}
+
+
+def _contradiction(export: Path, defaults: dict, given: Mapping[str, object]) -> str | None:
+    """One line naming the first value in `given` (option -> value, None = not given) that differs
+    from what the export recorded, and the recorded value."""
+    from benchmark.datasets.base import canonical_split
+
+    norm = {"--task": str, "--dataset": lambda v: str(DatasetSpec.of(v)), "--split": canonical_split,
+            "--generators": lambda v: ",".join(map(str, v))}
+    recorded = {"--task": defaults.get("task"), "--dataset": defaults.get("dataset_spec") or defaults.get("dataset"),
+                "--split": defaults.get("split"), "--generators": defaults.get("generators")}
+    for option, value in given.items():
+        wrote = recorded[option]
+        if value is not None and wrote is not None and norm[option](value) != norm[option](wrote):
+            return (f"{option} {norm[option](value)} contradicts {export}, which says {option[2:]} "
+                    f"{norm[option](wrote)}; drop {option} to take the export's")
+    return None
 
 
 def _png_masks(folder: Path, task: str, n_classes: int, scale01: bool,
@@ -41,6 +60,8 @@ def _png_masks(folder: Path, task: str, n_classes: int, scale01: bool,
     # Ids with '/' are subfolders; links are not followed out of the folder.
     files = sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink())
     for path in files:
+        if path == folder / EXPORT_MANIFEST:  # `bench data export` writes it there when --out is the masks folder
+            continue
         image_id = path.relative_to(folder).with_suffix("").as_posix()
         if path.is_symlink():
             problems.append(f"{path}: is a link (masks must be plain files)")
@@ -79,6 +100,27 @@ def _png_masks(folder: Path, task: str, n_classes: int, scale01: bool,
     return out
 
 
+def _id_problems(masks: Path, ids: list[str], adapter, spec: DatasetSpec) -> list[str]:
+    """Masks whose id is not in the split, each named by its file (with the id it was probably
+    meant to have when only its folders differ), and the split's images that have no mask."""
+    wanted = set(adapter.ids)
+    by_name = {i.rsplit("/", 1)[-1]: i for i in wanted}
+    out = []
+    for image_id in ids:
+        if image_id in wanted:
+            continue
+        where = masks / f"{image_id}.png" if masks.is_dir() else f"{masks}[{image_id}]"
+        meant = by_name.get(image_id.rsplit("/", 1)[-1])
+        out.append(f"{where}: id '{image_id}' is not in {spec} {adapter.split}"
+                   + (f" (a mask for '{meant}' belongs at {masks / meant}.png: folders are part of the id)"
+                      if meant and masks.is_dir() else ""))
+    missing = sorted(wanted - set(ids))
+    if missing:
+        out.append(f"{masks}: no mask for {len(missing)} image(s) of {spec} {adapter.split}, "
+                   f"e.g. {', '.join(missing[:3])}")
+    return out
+
+
 def _rle_masks(path: Path, problems: list[str]) -> Iterator[tuple[str, np.ndarray]]:
     """COCO results style [{"image_id", "segmentation"}] or {image_id: rle}."""
     raw = load_json(read_file(path, MAX_MEMBER_BYTES), str(path))
@@ -113,7 +155,12 @@ def pack_predictions(masks: str | os.PathLike, out: str | os.PathLike, task: str
     masks, out = Path(masks), Path(out)
     if not masks.exists():
         raise DataError(str(masks), "masks folder or RLE JSON not found")
-    defaults = export_defaults(masks if masks.is_dir() else masks.parent)
+    export, defaults = export_defaults(masks if masks.is_dir() else masks.parent)
+    if export is not None:
+        line = _contradiction(export, defaults, {"--task": task, "--dataset": dataset, "--split": split,
+                                                 "--generators": generators})
+        if line:
+            raise BenchError(line)
     task = task or defaults.get("task")
     dataset = dataset or defaults.get("dataset_spec") or defaults.get("dataset")
     split = split or defaults.get("split")
@@ -129,6 +176,9 @@ def pack_predictions(masks: str | os.PathLike, out: str | os.PathLike, task: str
                              f"({','.join(adapter.generators)}); drop --generators to take the dataset's")
         generators = adapter.generators
     generators = list(generators) if generators is not None else list(defaults.get("generators", []))
+    if export is not None and adapter is not None and defaults.get("generators") not in (None, generators):
+        raise BenchError(f"the generator map of {spec} in {root} ({','.join(generators)}) contradicts {export}, "
+                         f"which says generators {','.join(map(str, defaults['generators']))}")
     if task == "semantic" and not generators:
         raise BenchError("a semantic submission needs the generator names, in class-id order (--generators)")
     extra = {k: defaults[k] for k in ("distortion",) if k in defaults} | dict(extra_manifest or {})
@@ -146,6 +196,8 @@ def pack_predictions(masks: str | os.PathLike, out: str | os.PathLike, task: str
         raise BenchError(f"{masks}: RLE JSON holds hard binary masks; the {task} task needs PNG masks")
     else:
         raw, rle = [], list(_rle_masks(masks, problems))
+    if adapter is not None:
+        problems += _id_problems(masks, [i for i, _ in raw] or [i for i, _ in rle], adapter, spec)
     if problems:
         raise PredictionsError(masks, problems)
 

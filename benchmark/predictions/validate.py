@@ -1,4 +1,5 @@
-"""Validation of a predictions folder/zip against a dataset split, reporting every problem at once."""
+"""Checking predictions against a dataset split (spec, split, generator map, ids), and
+`validate_predictions`, which reports every problem of a submission at once."""
 from __future__ import annotations
 
 import os
@@ -6,21 +7,13 @@ from typing import Iterable
 
 import numpy as np
 
-from benchmark.errors import BenchError, DataError
+from benchmark.errors import DataError
 
-from .format import MANIFEST, Predictions
+from .problems import PredictionsError, Problem, ProblemError
+from .reader import Predictions
+from .spec import MANIFEST
 
-SHOWN = 20
-
-
-class PredictionsError(BenchError):
-    """The predictions break the format; the one-line message lists every problem found."""
-
-    def __init__(self, path: str | os.PathLike, problems: list[str]):
-        self.problems = list(problems)
-        shown = "; ".join(problems[:SHOWN])
-        more = f"; ... and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
-        super().__init__(f"{path}: {len(problems)} problem(s) in the predictions: {shown}{more}")
+__all__ = ["PredictionsError", "check_against", "class_lut", "validate_predictions"]
 
 
 def check_against(preds: Predictions, spec, split: str, generators: list[str],
@@ -28,15 +21,15 @@ def check_against(preds: Predictions, spec, split: str, generators: list[str],
     """Record in `preds.problems` where the predictions do not fit the dataset spec and split."""
     where = preds.where(MANIFEST)
     if preds.dataset_spec != str(spec):
-        preds.problems.append(f"{where}: made for dataset spec '{preds.dataset_spec}', scored against "
-                              f"'{spec}' (a different selection of images or truth)")
+        preds.problems.append(Problem("wrong_track", where, f"made for dataset spec '{preds.dataset_spec}', scored "
+                                                            f"against '{spec}' (a different selection of images or truth)"))
     if preds.split != split:
-        preds.problems.append(f"{where}: made for split '{preds.split}', scored against '{split}'")
+        preds.problems.append(Problem("wrong_track", where, f"made for split '{preds.split}', scored against '{split}'"))
     if preds.task == "semantic" and set(preds.generators) != set(generators):
         unknown = sorted(set(preds.generators) - set(generators))
         missing = sorted(set(generators) - set(preds.generators))
-        preds.problems.append(f"{where}: generator map does not match the dataset's "
-                              f"(unknown: {', '.join(unknown) or '-'}; missing: {', '.join(missing) or '-'})")
+        preds.problems.append(Problem("wrong_track", where, "generator map does not match the dataset's (unknown: "
+                                                            f"{', '.join(unknown) or '-'}; missing: {', '.join(missing) or '-'})"))
     preds.check_ids(expected_ids)
 
 
@@ -51,8 +44,9 @@ def class_lut(preds: Predictions, generators: list[str]) -> np.ndarray | None:
 
 
 def validate_predictions(path: str | os.PathLike, dataset=None, root: str | None = None,
-                         split: str | None = None, decode: bool = True, progress: bool = False) -> list[str]:
-    """Every problem of the predictions at `path` as 'FILE: problem' lines (empty when valid).
+                         split: str | None = None, decode: bool = True, progress: bool = False) -> list[Problem]:
+    """Every problem of the predictions at `path` as 'FILE: problem' lines with their codes
+    (empty when valid).
 
     With `dataset` and `root`, ids, split and generator map are checked against that split;
     with `decode`, every mask is read (hash, PNG mode, class range).
@@ -61,8 +55,10 @@ def validate_predictions(path: str | os.PathLike, dataset=None, root: str | None
 
     try:
         preds = Predictions(path)
+    except ProblemError as exc:
+        return [exc.problem_line]
     except DataError as exc:
-        return [str(exc)]
+        return [Problem("invalid_predictions", exc.file, exc.problem)]
     if dataset is not None and root is not None:
         from benchmark.datasets.spec import DatasetSpec
 
@@ -74,6 +70,6 @@ def validate_predictions(path: str | os.PathLike, dataset=None, root: str | None
         for image_id in track(preds.ids, "validating masks", enabled=progress):
             try:
                 preds.read_mask(image_id)
-            except DataError as exc:
-                problems.append(str(exc))
+            except ProblemError as exc:
+                problems.append(exc.problem_line)
     return problems

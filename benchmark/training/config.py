@@ -59,6 +59,29 @@ def check_options(cfg: Config, options: dict) -> None:
             node = node[part]
 
 
+def check_optimizer(cfg: Config, path: Path, options: bool = False) -> None:
+    """Build the optimizer once on a dummy parameter, so that a bad value (`lr=-1`, an unknown
+    argument) is one line now rather than the optimizer's traceback once the run has started."""
+    import torch
+    from mmengine.optim import OPTIMIZERS  # importing mmengine.optim registers torch's optimizers
+
+    optimizer = dict(cfg.optim_wrapper.get("optimizer") or {})
+    if not optimizer:
+        return
+    # A value written dict(weak=..., full=...) is chosen by the supervision at run time: check both.
+    variants = [optimizer]
+    for key, value in optimizer.items():
+        if isinstance(value, dict) and set(value) == {"weak", "full"}:
+            variants = [{**v, key: value[s]} for v in variants for s in ("weak", "full")]
+    try:
+        for variant in variants:
+            OPTIMIZERS.build({**variant, "params": [torch.nn.Parameter(torch.zeros(1))]})
+    except (ValueError, TypeError, KeyError) as exc:
+        message = exc.args[0] if exc.args else type(exc).__name__
+        after = " (after --cfg-options)" if options else ""
+        raise BenchError(f"{path}: optim_wrapper.optimizer {optimizer.get('type')}{after}: {message}") from None
+
+
 def model_arguments(cls) -> set[str]:
     """Keyword arguments a baseline accepts, its contract's included."""
     import inspect
@@ -107,6 +130,7 @@ def load_config(name_or_path: str | None, baseline: str | None = None,
             raise BenchError(f"{key} must be a positive whole number, got {value!r}")
     if not isinstance(cfg.data.num_workers, int) or cfg.data.num_workers < 0:
         raise BenchError(f"data.num_workers must be 0 or more, got {cfg.data.num_workers!r}")
+    check_optimizer(cfg, path, bool(cfg_options))
     max_iters = cfg.train_cfg.max_iters
     # Short runs still validate and checkpoint at least at their end.
     cfg.train_cfg.val_interval = min(cfg.train_cfg.val_interval, max_iters)

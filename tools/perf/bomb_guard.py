@@ -58,7 +58,7 @@ def write_dataset(root: Path, side: int = 64) -> Path:
 def write_submission(path: Path, masks: dict[str, bytes] | None = None, rle: list | None = None) -> Path:
     """A binary submission for the two images of `write_dataset`, its hashes in the manifest."""
     from benchmark.hashing import sha256_hex
-    from benchmark.predictions.format import generator_map
+    from benchmark.predictions.spec import generator_map
 
     members = {f"masks/{k}.png": v for k, v in (masks or {}).items()}
     if rle is not None:

@@ -3,15 +3,18 @@ SQLite (or --store URL) store, `bench leaderboard serve` and --workers `bench le
 processes, then --uploads concurrent uploads from --teams teams. Checks that every submission was
 scored exactly once (one row each, one `scored` event, one result per part, none lost or
 duplicated) and that the stored ranking equals a recomputation from the stored results; prints
-submissions per minute and the 95th-percentile time from upload to score.
+submissions per minute and the 95th-percentile time from upload to score. `--hog` keeps every core
+busy with a loop of its own meanwhile (scoring slows down, and with it any race shows).
 
-    python tools/perf/leaderboard_load.py [--uploads 50] [--teams 10] [--workers 2] [--out DIR]
+    python tools/perf/leaderboard_load.py [--uploads 50] [--teams 10] [--workers 2] [--hog] [--out DIR]
 """
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
 import json
+import multiprocessing
+import os
 import socket
 import subprocess
 import sys
@@ -36,6 +39,11 @@ def bench(*argv) -> None:
         raise SystemExit(f"bench {' '.join(map(str, argv[:2]))} failed")
 
 
+def busy() -> None:
+    while True:
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,6 +59,7 @@ def main() -> int:
     parser.add_argument("--store", help="a database URL (default: a SQLite file in the output folder)")
     parser.add_argument("--out", type=Path, help="new folder (default: a temporary one)")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--hog", action="store_true", help="one busy loop per core while the load runs")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-load-"))
 
@@ -74,6 +83,10 @@ def main() -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cli = [sys.executable, "-m", "benchmark.cli.main", "leaderboard"]
+    hogs = [multiprocessing.get_context("spawn").Process(target=busy, daemon=True)
+            for _ in range(os.cpu_count() or 1)] if args.hog else []
+    for hog in hogs:
+        hog.start()
     procs = [subprocess.Popen(cli + ["serve", "--store", store_url, "--gt", str(out / "gt"), "--port", str(port),
                                      "--jobs", str(out / "jobs")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
@@ -109,10 +122,12 @@ def main() -> int:
             p.terminate()
         for p in procs:
             p.wait(timeout=30)
+        for hog in hogs:
+            hog.kill()
 
     rows = store.submissions(TRACK)
     ids = [sid for sid, _ in sent]
-    problems = []
+    problems, ranking_problems = [], []
     if sorted(r["id"] for r in rows) != sorted(ids) or len(set(ids)) != len(ids):
         problems.append(f"{len(rows)} submission rows for {len(ids)} uploads")
     done_at = {}
@@ -131,19 +146,22 @@ def main() -> int:
     recomputed = {sid: (pos, p) for sid, pos, p in rank(entries)}
     stored = store.latest_ranking(TRACK)
     if recomputed != stored:
-        problems.append(f"stored ranking differs from the recomputation on {len(set(recomputed.items()) ^ set(stored.items()))} rows")
+        missing = sorted(set(recomputed) - set(stored))
+        ranking_problems.append(f"stored ranking differs from the recomputation on "
+                                f"{len(set(recomputed.items()) ^ set(stored.items()))} rows"
+                                + (f" (scored but missing from it: {', '.join(f'#{m}' for m in missing)})" if missing else ""))
     latencies = np.array([done_at[sid] - started for sid, started in sent if done_at.get(sid)])
     span = max(done_at.values(), default=t0) - t0
     print(f"uploads: {len(ids)} from {args.teams} teams in {upload_s:.2f} s, {args.workers} workers, "
-          f"{len(pack.records)} images per submission")
+          f"{len(pack.records)} images per submission" + (f", {len(hogs)} busy loops" if hogs else ""))
     print(f"scored: {len(latencies)} of {len(ids)}, each exactly once: {'yes' if not problems else 'NO'}; "
           f"ranks equal to the recomputation: {'yes' if recomputed == stored else 'NO'}")
     print(f"throughput: {len(latencies) / span * 60:.1f} submissions/min")
     print(f"upload to score: p50 {np.percentile(latencies, 50):.2f} s, p95 {np.percentile(latencies, 95):.2f} s, "
           f"max {latencies.max():.2f} s")
-    for line in problems[:20]:
+    for line in (problems + ranking_problems)[:20]:
         print("problem:", line)
-    return 1 if problems else 0
+    return 1 if problems or ranking_problems else 0
 
 
 if __name__ == "__main__":

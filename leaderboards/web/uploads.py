@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import AsyncIterator
 
-from .codes import Rejected
+from ..values import Rejected
 
 MAX_FIELD_BYTES = 1000   # a text field (method, supervision, ...)
 MAX_FIELDS = 16

@@ -1,9 +1,11 @@
 """The submission server (`bench leaderboard serve`): a Starlette app under uvicorn serving the
-live board and entry pages (part 1's templates, sorted and filtered by query parameters instead
-of pre-rendered files) and the JSON API (api.py). Uploads are screened and queued here; scoring
-happens in `bench leaderboard worker` processes, so no request ever waits for one. Requests are
-logged by uvicorn as method, path and status: a token travels in the Authorization header only,
-which is never logged."""
+live board and entry pages (the static site's templates, sorted and filtered by query parameters
+instead of pre-rendered files) and the JSON API (api.py). Uploads are screened and queued here;
+scoring happens in `bench leaderboard worker` processes, so no request ever waits for one.
+Requests are logged by uvicorn as method, path and status: a token travels in the Authorization
+header only, which is never logged. Every answer says `X-Content-Type-Options: nosniff` and
+`Content-Security-Policy: default-src 'self'` (the pages load nothing from elsewhere and run no
+inline script or style)."""
 from __future__ import annotations
 
 import logging
@@ -23,13 +25,14 @@ from starlette.staticfiles import StaticFiles
 
 from benchmark.errors import BenchError
 
-from .board import DEFAULT_SORT, FILTERS
-from .codes import Rejected
-from .gtpack import GTPack
+from ..board import DEFAULT_SORT, FILTERS
+from ..gtpack import GTPack
+from ..store import Store
+from ..values import Rejected
 from .screening import Caps, Screener
-from .store import Store
 
 log = logging.getLogger("bench.leaderboard.server")
+SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"content-security-policy", b"default-src 'self'")]
 
 
 @dataclass
@@ -71,9 +74,12 @@ def default_jobs(store: str) -> Path:
 
 def create_app(store: str | os.PathLike, gt_dirs: Sequence[str | os.PathLike], jobs: str | os.PathLike | None = None,
                caps: Caps = Caps()) -> Starlette:
-    """The app over `store` for the tracks of the GT packs `gt_dirs` (registered on the way)."""
+    """The app over `store` for the tracks of the GT packs `gt_dirs` (registered on the way). On
+    start it ranks any scored entry a ranking misses and removes the job folders no upload refers
+    to (left by a server stopped mid-upload)."""
     from importlib.resources import files
 
+    from ..site import environment
     from . import api
 
     db = Store(store)
@@ -83,23 +89,54 @@ def create_app(store: str | os.PathLike, gt_dirs: Sequence[str | os.PathLike], j
         if pack.track.name in packs:
             raise BenchError(f"{gt}: a second GT pack for track {pack.track.name}")
         db.register_track(pack.track, pack.split_hash, pack.public_ids)
+        db.ensure_ranked(pack.track.name)
         packs[pack.track.name] = pack
     if not packs:
         raise BenchError("give the GT pack of at least one track (--gt)")
-    jobs_dir = Path(jobs) if jobs is not None else default_jobs(str(store))
+    jobs_dir = (Path(jobs) if jobs is not None else default_jobs(str(store))).resolve()
     jobs_dir.mkdir(parents=True, exist_ok=True)
-    from .site import environment
-
-    state = BoardState(db, packs, {name: Screener(p) for name, p in packs.items()}, jobs_dir.resolve(), caps,
-                       environment())
+    remove_orphans(db, jobs_dir)
+    state = BoardState(db, packs, {name: Screener(p) for name, p in packs.items()}, jobs_dir, caps, environment())
     static = StaticFiles(directory=str(files("benchmark.leaderboards").joinpath("static")))
     app = Starlette(routes=[Route("/", index), Route("/tracks/{track}/", board_page),
                             Route("/entries/{sid:int}", entry_page), Route("/entries/{sid:int}/{part}.json", result_file),
                             *api.routes(), Mount("/static", static, name="static")],
                     exception_handlers={Rejected: _rejected, BenchError: _bench_error, HTTPException: _http_error,
                                         Exception: _internal_error})
+    app.add_middleware(SecurityHeaders)
     app.state.board = state
     return app
+
+
+def remove_orphans(store: Store, jobs: Path) -> list[Path]:
+    """Remove the job folders under `jobs` that no upload of the store refers to (a server stopped
+    mid-upload leaves one); return them. One server per jobs folder: another one's upload in flight
+    would look the same."""
+    import shutil
+
+    known = {str(Path(d).resolve()) for d in store.job_dirs()}
+    orphans = [p for p in jobs.iterdir() if p.is_dir() and not p.is_symlink() and str(p.resolve()) not in known]
+    for path in orphans:
+        shutil.rmtree(path, ignore_errors=True)
+        log.info("removed the orphan job folder %s", path.name)
+    return orphans
+
+
+class SecurityHeaders:
+    """Adds `SECURITY_HEADERS` to every HTTP answer (pure ASGI: streaming answers pass untouched)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            await send(message)
+        await self.app(scope, receive, with_headers)
 
 
 async def index(request: Request) -> Response:
@@ -111,7 +148,7 @@ async def board_page(request: Request) -> Response:
 
 
 async def _render_board(request: Request, track: str) -> Response:
-    from .site import render_board
+    from ..site import render_board
 
     state = request.app.state.board
     if track not in state.packs:
@@ -131,8 +168,8 @@ async def _render_board(request: Request, track: str) -> Response:
 
 
 async def entry_page(request: Request) -> Response:
+    from ..site import render_entry
     from .api import find_entry
-    from .site import render_entry
 
     state = request.app.state.board
 
@@ -155,7 +192,7 @@ async def result_file(request: Request) -> Response:
 
 
 def _boards(state: BoardState) -> list:
-    from .board import load_board
+    from ..board import load_board
 
     return [load_board(state.store, name) for name in sorted(state.packs)]
 

@@ -9,8 +9,9 @@
     GET  /api/v1/tracks/{track}/board[.json|.csv]   the board
     GET  /api/v1/entries/{id}                       a scored entry's published results
 
-Every error is `{"error": CODE, "message": "one line"}` with the code's HTTP status (codes.py).
-Database and screening work runs in the thread pool; no request waits for a scoring."""
+Every error is `{"error": CODE, "message": "one line"}` with the code's HTTP status
+(values.HTTP_STATUS). Database and screening work runs in the thread pool; no request waits for a
+scoring."""
 from __future__ import annotations
 
 import json
@@ -27,12 +28,9 @@ from starlette.routing import Route
 
 from benchmark.errors import BenchError
 
-from .codes import Rejected
-from .store import PhaseClosed, QuotaExceeded
-from .teams import authenticate, day_start, over_limit
-
-API_VERSION = 1
-PREFIX = f"/api/v{API_VERSION}"
+from ..protocol import API_VERSION, PREFIX, submission_path
+from ..teams import authenticate, day_start
+from ..values import PhaseClosed, Rejected
 
 
 def routes() -> list[Route]:
@@ -84,11 +82,8 @@ async def upload(request: Request) -> JSONResponse:
     team = await run_in_threadpool(authenticate, state.store, request.headers.get("authorization"))
     frozen = await run_in_threadpool(state.store.frozen_at, track)
     if frozen is not None:  # the early answer, before a byte of the body is read
-        raise closed(PhaseClosed(track, frozen))
-    try:
-        await run_in_threadpool(state.store.check_quota, team["id"], track, day_start())
-    except QuotaExceeded as exc:
-        raise over_limit(exc) from None
+        raise PhaseClosed(track, frozen)
+    await run_in_threadpool(state.store.check_quota, team["id"], track, day_start())
     job_dir = state.jobs / uuid.uuid4().hex
     job_dir.mkdir(parents=True)
     try:
@@ -104,17 +99,12 @@ async def upload(request: Request) -> JSONResponse:
         sid = await run_in_threadpool(
             state.store.new_upload, track, team["id"], str(job_dir), day_start(), method=method,
             supervision=fields.get("supervision") or "unknown", training_data=fields.get("training_data") or "unknown")
-    except QuotaExceeded as exc:
-        shutil.rmtree(job_dir, ignore_errors=True)
-        raise over_limit(exc) from None
-    except PhaseClosed as exc:  # frozen while this upload was being received
-        shutil.rmtree(job_dir, ignore_errors=True)
-        raise closed(exc) from None
     except BaseException:
-        shutil.rmtree(job_dir, ignore_errors=True)  # a refused upload leaves nothing behind
+        # A refused upload (over a limit, the phase frozen while it was received...) leaves nothing behind.
+        shutil.rmtree(job_dir, ignore_errors=True)
         raise
     return JSONResponse({"submission": sid, "status": "queued", "track": track, "method": method,
-                         "status_url": f"{PREFIX}/submissions/{sid}"}, 202)
+                         "status_url": submission_path(sid)}, 202)
 
 
 async def poll(request: Request) -> JSONResponse:
@@ -140,9 +130,7 @@ def submission_status(store, sid: int, team: dict) -> dict[str, Any]:
         message = (sub["error"] or "").replace(f"{job}/", "").splitlines()[0] if sub["error"] else ""
         out |= {"error": sub["error_code"] or "invalid_predictions", "message": message}
     if sub["status"] == "scored":
-        from .phases import is_public
-
-        public = is_public(store, sub["track"])
+        public = store.is_public(sub["track"])
         # While the phase is open a team learns its score on the public ids only, like everyone.
         estimate = store.public_result(sid)[1] if public else store.estimate(sid)
         position = store.latest_ranking(sub["track"]).get(sid, (None, None))
@@ -153,10 +141,6 @@ def submission_status(store, sid: int, team: dict) -> dict[str, Any]:
         else:
             out["result_sha256"] = {part: sha for part, (sha, _) in store.results(sid).items()}
     return out
-
-
-def closed(exc: PhaseClosed) -> Rejected:
-    return Rejected("phase_closed", str(exc), frozen_at=exc.frozen_at)
 
 
 async def board_json(request: Request) -> Response:
@@ -181,7 +165,7 @@ async def entry(request: Request) -> JSONResponse:
 
 
 async def _board(request: Request):
-    from .board import load_board
+    from ..board import load_board
 
     state = request.app.state.board
     track = request.path_params["track"]
@@ -192,7 +176,7 @@ async def _board(request: Request):
 
 def find_entry(state, sid: int):
     """(board, row) of scored entry `sid`, or a Rejected."""
-    from .board import load_board
+    from ..board import load_board
 
     try:
         sub = state.store.submission(sid)
