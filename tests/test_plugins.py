@@ -1,46 +1,32 @@
 """Detectors, datasets and tracks from other packages, through the entry-point groups `bench.baselines`,
-`bench.datasets` and `bench.tracks`: a throwaway package put on sys.path with the dist-info `pip
+`bench.datasets` and `bench.tracks`: the plugin package docs/training.md shows (its detector module
+and pyproject.toml entry points taken from the page), put on sys.path with the dist-info `pip
 install` would leave, found at lookup time; its detector gets the shared contract tests by naming
 it, trains with `bench train --baseline NAME` and is scored by `bench eval`; a broken plugin is one
 line naming its package."""
 import json
 import sys
-import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
+from docs_examples import ROOT, blocks
 
 from benchmark.baselines.testing import BaselineContract
 from benchmark.cli.main import main
 from benchmark.errors import BenchError
 from benchmark.registry import BASELINES, DATASETS, TRACKS, lookup, names
 
-DETECTORS = '''
-from pathlib import Path
 
-from torch import nn
+def documented(first_line: str) -> str:
+    """The code block of docs/training.md that starts with `first_line`: the plugin the docs show
+    is the one installed here."""
+    found = [b.text for b in blocks(ROOT / "docs" / "training.md")[0] if b.text.startswith(first_line)]
+    assert len(found) == 1, f"docs/training.md: one code block starting {first_line!r} expected, found {len(found)}"
+    return found[0]
 
-from benchmark.baselines import ContractCase, SegmentationModel
 
-
-class TinyNet(SegmentationModel):
-    """Two convolutions and a 1x1 classifier: all a third-party segmenter writes."""
-
-    default_config = str(Path(__file__).with_name("tiny_net_config.py"))
-
-    def __init__(self, num_classes, width=8, **contract):
-        super().__init__(num_classes, **contract)
-        self.encoder = nn.Sequential(nn.Conv2d(3, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(),
-                                     nn.Conv2d(width, width, 3, padding=1), nn.ReLU())
-        self.head = nn.Conv2d(width, num_classes, 1)
-
-    @classmethod
-    def contract_cases(cls):
-        return [ContractCase(dict(num_classes=2)), ContractCase(dict(num_classes=3, width=4, image_head=False))]
-
-    def logits(self, x):
-        return self.head(self.encoder(x))
-
+DETECTORS = documented("# my_detectors/tiny.py") + '''
 
 class NotADetector(nn.Module):
     pass
@@ -49,50 +35,43 @@ class NotADetector(nn.Module):
 CONSTANT = 3
 '''
 
-CONFIG = '''
-model = dict(type="tiny_net", width=8)
-data = dict(size=64, batch_size=4, val_batch_size=8, num_workers=0, val_split="val", dataset=None, crop=None)
-optim_wrapper = dict(type="OptimWrapper", optimizer=dict(type="AdamW", lr=1e-2))
-param_scheduler = [dict(type="ConstantLR", factor=1.0, by_epoch=False)]
-train_cfg = dict(max_iters=6, val_interval=3)
-checkpoint = dict(interval=3, max_keep=1, select="miou", rule="greater")
-log_interval = 1
-seed = 0
-sync_bn = None
+CONFIG = documented("# my_detectors/tiny_net_config.py")
+
+DATA_MODULE = '''
+from benchmark.datasets.diffseg import DiffSeg30k
+
+
+class MyAdapter(DiffSeg30k):
+    name = "my_data"
 '''
 
-DATA_AND_TRACKS = '''
-from benchmark.datasets.diffseg import DiffSeg30k
+TRACKS_MODULE = '''
 from benchmark.leaderboards.track import Track
 
 
-class MirrorDiffSeg(DiffSeg30k):
-    name = "mirror_diffseg"
-
-
-def tiny_track():
-    return Track(name="tiny-track", title="Tiny", dataset="mirror_diffseg", split="val", task="binary", rank_by="miou")
+def my_track():
+    return Track(name="my-track", title="Mine", dataset="my_data", split="val", task="binary", rank_by="miou")
 '''
 
-GOOD = {"bench.baselines": {"tiny_net": "tinyplug.detectors:TinyNet"},
-        "bench.datasets": {"mirror_diffseg": "tinyplug.data:MirrorDiffSeg"},
-        "bench.tracks": {"tiny-track": "tinyplug.data:tiny_track"}}
+# the entry points of the docs' pyproject.toml
+GOOD = tomllib.loads(documented("# pyproject.toml of your package"))["project"]["entry-points"]
 
 
 @pytest.fixture
 def install(tmp_path, monkeypatch):
-    """install(package, entry_points): the package `tinyplug` (or another name) in a folder put on
-    sys.path beside its dist-info; undone afterwards, registrations included."""
+    """install(entry_points, package): the docs' package `my_detectors` (or another name) in a
+    folder put on sys.path beside its dist-info; undone afterwards, registrations included."""
     before = {registry: set(registry.module_dict) for registry in (BASELINES, DATASETS, TRACKS)}
 
-    def install_(entry_points: dict, package: str = "tinyplug") -> Path:
+    def install_(entry_points: dict, package: str = "my_detectors") -> Path:
         folder = tmp_path / f"site-{package}"
         code = folder / package
         code.mkdir(parents=True)
         (code / "__init__.py").write_text("")
-        (code / "detectors.py").write_text(DETECTORS)
+        (code / "tiny.py").write_text(DETECTORS)
         (code / "tiny_net_config.py").write_text(CONFIG)
-        (code / "data.py").write_text(DATA_AND_TRACKS)
+        (code / "data.py").write_text(DATA_MODULE)
+        (code / "tracks.py").write_text(TRACKS_MODULE)
         info = folder / f"{package}-0.1.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {package}\nVersion: 0.1\n")
@@ -106,7 +85,7 @@ def install(tmp_path, monkeypatch):
     for registry, names_before in before.items():
         for name in set(registry.module_dict) - names_before:
             registry.forget(name)
-    for module in [m for m in sys.modules if m.split(".")[0] in ("tinyplug", "brokenplug")]:
+    for module in [m for m in sys.modules if m.split(".")[0] in ("my_detectors", "brokenplug")]:
         del sys.modules[module]
 
 
@@ -129,13 +108,13 @@ def test_a_plugin_is_found_at_lookup_time_in_every_group(plugin, demo_roots):
     from benchmark.datasets.spec import DatasetSpec
     from benchmark.leaderboards.track import get_track
 
-    assert lookup(BASELINES, "tiny_net").__module__ == "tinyplug.detectors"  # the registry was loaded before
-    assert "tiny_net" in names(BASELINES) and "mirror_diffseg" in names(DATASETS)
-    mirror = DatasetSpec.of("mirror_diffseg").build(demo_roots["diffseg"], "val")
+    assert lookup(BASELINES, "tiny_net").__module__ == "my_detectors.tiny"  # the registry was loaded before
+    assert "tiny_net" in names(BASELINES) and "my_data" in names(DATASETS)
+    mirror = DatasetSpec.of("my_data").build(demo_roots["diffseg"], "val")
     original = DatasetSpec.of("diffseg").build(demo_roots["diffseg"], "val")
     assert mirror.ids == original.ids and len(mirror) > 0
-    track = get_track("tiny-track")
-    assert track.dataset == "mirror_diffseg" and "tiny-track" in names(TRACKS)
+    track = get_track("my-track")
+    assert track.dataset == "my_data" and "my-track" in names(TRACKS)
 
 
 def test_a_plugin_detector_trains_with_bench_train_and_is_scored_by_bench_eval(plugin, demo_roots, tmp_path, capsys):
@@ -158,12 +137,12 @@ def test_a_plugin_detector_trains_with_bench_train_and_is_scored_by_bench_eval(p
 
 @pytest.mark.parametrize("entry, problem", [
     ("ghost = brokenplug.missing:Ghost", r"cannot load it \(ModuleNotFoundError: No module named 'brokenplug.missing'\)"),
-    ("plain = brokenplug.detectors:NotADetector",
+    ("plain = brokenplug.tiny:NotADetector",
      r"NotADetector is not a baseline \(a baseline is a class derived from benchmark.baselines.contract.Detector\)"),
-    ("deeplabv3plus = brokenplug.detectors:TinyNet",
+    ("deeplabv3plus = brokenplug.tiny:TinyNet",
      "the baseline name 'deeplabv3plus' is taken by benchmark.baselines.deeplabv3plus.DeepLabV3Plus"),
-    ("three = brokenplug.detectors:CONSTANT", "is a int, not a class, a function or a module"),
-    ("quiet = brokenplug.detectors", "importing the module registered no baseline named 'quiet'"),
+    ("three = brokenplug.tiny:CONSTANT", "is a int, not a class, a function or a module"),
+    ("quiet = brokenplug.tiny", "importing the module registered no baseline named 'quiet'"),
 ])
 def test_a_broken_plugin_is_one_line_naming_its_package(install, entry, problem, tmp_path, capsys):
     name, value = (part.strip() for part in entry.split("="))
