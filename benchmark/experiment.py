@@ -215,7 +215,7 @@ def run_one(run: Run, roots: Mapping[str, str], progress: bool = False) -> str:
     """Train (or resume, or reuse) and evaluate one run; returns its final state. Errors are kept
     in `failed.txt` (and re-raised as one line), so the run is reported and never tabled."""
     from benchmark.datasets.spec import DatasetSpec
-    from benchmark.evaluate import evaluate
+    from benchmark.sweep import sweep
     from benchmark.metrics.policy import Policy
     from benchmark.training.config import load_config
     from benchmark.training.runner import train
@@ -241,7 +241,7 @@ def run_one(run: Run, roots: Mapping[str, str], progress: bool = False) -> str:
         scored = eval_spec(run)
         partial = run.folder / "eval.partial"
         shutil.rmtree(partial, ignore_errors=True)  # the toolkit's own half-written output
-        evaluate(run.train_folder, scored, roots[scored.name], ev.get("split", "val"), partial, list(ev["distortions"]),
+        sweep(run.train_folder, scored, roots[scored.name], ev.get("split", "val"), partial, list(ev["distortions"]),
                  Policy.from_options({k: str(v) for k, v in ev.get("policy", {}).items()}),
                  batch_size=ev.get("batch_size", 8), progress=progress, breakdown_keys=ev.get("breakdown", ()),
                  explain=ev.get("explain"), audit_format=bool(ev.get("audit_format")), experiment_run=run.label)

@@ -37,7 +37,8 @@ def explain_images(checkpoint: str | os.PathLike, dataset, root: str | os.PathLi
     from benchmark.datasets.ids import write_id_file
     from benchmark.datasets.spec import DatasetSpec
     from benchmark.outputs import new_folder
-    from benchmark.predict import load_trained, model_outputs, resolve_checkpoint
+    from benchmark.baselines.build import load_trained, resolve_checkpoint
+    from benchmark.inference import model_outputs
 
     spec = DatasetSpec.of(dataset)
     adapter = spec.build(root, split)
@@ -56,8 +57,9 @@ def explain_images(checkpoint: str | os.PathLike, dataset, root: str | os.PathLi
     model.explain(None if model.localizes else method)
     out = new_folder(out)
     written = []
-    for index, (image_id, prob, score) in zip(indices, model_outputs(model, cfg, adapter, "clean", batch_size=4,
-                                                                     progress=False, indices=indices)):
+    images = (image for batch in model_outputs(model, cfg, adapter, ["clean"], batch_size=4, progress=False,
+                                               indices=indices) for image in batch.images())
+    for index, (image_id, [(prob, score)]) in zip(indices, images):
         sample = adapter[index]
         prob = cv2.resize(prob, sample.image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
         ok, buf = cv2.imencode(".png", overlay(sample.image, prob, sample.mask, score)[..., ::-1])

@@ -35,7 +35,7 @@ def _init(adapter, out: Path, distortion: str | None, seed: int, task: str | Non
 
 
 def _export_chunk(records: Sequence) -> list[str]:
-    from benchmark.distortions import apply_distortion, image_seed
+    from benchmark.datasets.torch_dataset import distort_then_transform
     from benchmark.predictions.codecs import encode_mask_png
 
     w = _WORKER
@@ -46,7 +46,7 @@ def _export_chunk(records: Sequence) -> list[str]:
         except DataError as exc:
             problems.append(str(exc))
             continue
-        image = apply_distortion(w["distortion"], sample.image, image_seed(sample.image_id, w["seed"]))
+        image, _ = distort_then_transform(sample.image, sample.image_id, w["distortion"], w["seed"])
         ok, buf = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
         write_id_file(out / "images", sample.image_id, ".png", buf.tobytes())
         if w["task"]:

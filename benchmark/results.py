@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from benchmark import __version__
-from benchmark.errors import DataError
+from benchmark.jsonfiles import read_schema_json
 from benchmark.outputs import new_file
 
 SCHEMA = "bench.result/2"
@@ -76,16 +76,7 @@ def write_result(result: Mapping, path: str | os.PathLike) -> Path:
 
 
 def read_result(path: str | os.PathLike) -> dict:
-    path = Path(path)
-    try:
-        result = json.loads(path.read_text())
-    except OSError as exc:
-        raise DataError(str(path), f"cannot read ({exc.strerror})") from None
-    except ValueError as exc:
-        raise DataError(str(path), f"not valid JSON ({exc})") from None
-    if not isinstance(result, dict) or result.get("schema") != SCHEMA:
-        raise DataError(str(path), f"not a result file (expected schema {SCHEMA})")
-    return result
+    return read_schema_json(path, SCHEMA, "a result file")
 
 
 def field(result: Mapping, key: str) -> Any:

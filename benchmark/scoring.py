@@ -87,14 +87,22 @@ def _score_chunk(items: Sequence[tuple[str, Any]]) -> tuple[dict, list[str], lis
     for image_id, record in items:
         try:
             target = adapter.load_target(record)
-            pred = (prediction_at(preds.read_mask(image_id, target.mask.shape), preds.task, target.mask.shape,
-                                  w["lut"], policy.upsample) if preds.maps else None)
+            stored = preds.read_mask(image_id, target.mask.shape) if preds.maps else None
+            score_image(ev, preds.task, target, stored, preds.scores.get(image_id), policy, w["lut"])
         except DataError as exc:
             problems.append(problem_line(exc))
             continue
-        ev.add(image_id, target.mask, pred, score=preds.scores.get(image_id), meta=target.meta, label=target.label)
         digests.append((image_id, target_digest(target)))
     return ev.state_dict(), problems, digests
+
+
+def score_image(ev, task: str, target: Target, stored: np.ndarray | None, score: float | None, policy,
+                lut: np.ndarray | None = None) -> None:
+    """Count one image's stored prediction (None for image scores only) against its target into
+    the Evaluator `ev`. `bench score` reads `stored` from the predictions; `bench eval` hands it
+    over as the model makes it, so that both count alike."""
+    pred = None if stored is None else prediction_at(stored, task, target.mask.shape, lut, policy.upsample)
+    ev.add(target.image_id, target.mask, pred, score=score, meta=target.meta, label=target.label)
 
 
 @dataclass
@@ -130,12 +138,11 @@ def score_targets(pred_path: str | os.PathLike, preds, spec: DatasetSpec, adapte
     """`score_predictions` against any source of targets for `spec`: the dataset's adapter, or a
     stand-in that serves the same records and targets without the dataset (a leaderboard's
     frozen ground truth), so that both give the same result."""
-    from benchmark.distortions.base import canonical, describe_distortion
+    from benchmark.distortions.base import canonical
     from benchmark.metrics.evaluator import Evaluator
     from benchmark.metrics.policy import Policy
     from benchmark.predictions.problems import PredictionsError, Problem
     from benchmark.predictions.validate import check_against, class_lut
-    from benchmark.results import build_result, provenance
 
     policy = policy or Policy()
     check_against(preds, spec, adapter.split, adapter.generators, adapter.ids)
@@ -165,15 +172,27 @@ def score_targets(pred_path: str | os.PathLike, preds, spec: DatasetSpec, adapte
     if preds.problems or problems:
         raise PredictionsError(pred_path, preds.problems + sorted(problems))
 
-    res = total.compute(breakdown_keys=list(breakdown_keys))
+    return scored_result(spec, adapter.split, preds.task, preds.method, distortion, policy, preds.describe(),
+                         total, digests, breakdown_keys, per_image_csv)
+
+
+def scored_result(spec: DatasetSpec, split: str, task: str, method: str, distortion: str, policy,
+                  submission: dict, ev, digests: list[tuple[str, str]], breakdown_keys: Sequence[str] = (),
+                  per_image_csv: str | os.PathLike | None = None) -> Scored:
+    """The result of the images counted into the Evaluator `ev` (`score_image`), whose target
+    digests are `digests`: metrics, breakdowns, warnings and provenance."""
+    from benchmark.distortions.base import describe_distortion
+    from benchmark.results import build_result, provenance
+
+    res = ev.compute(breakdown_keys=list(breakdown_keys))
     if per_image_csv is not None:
         _write_per_image(res.per_image, Path(per_image_csv))
-    result = build_result(dataset=spec, split=adapter.split, task=preds.task, method=preds.method,
+    result = build_result(dataset=spec, split=split, task=task, method=method,
                           distortion=distortion, policy=policy.to_json(),
                           provenance=provenance(describe_distortion(distortion), split_hash(digests)),
-                          submission=preds.describe(), metrics=res.metrics, breakdowns=res.breakdowns,
+                          submission=submission, metrics=res.metrics, breakdowns=res.breakdowns,
                           n_images=len(digests), warnings=res.warnings)
-    return Scored(result, total)
+    return Scored(result, ev)
 
 
 def _write_per_image(frame, path: Path) -> None:

@@ -206,4 +206,5 @@ class BaseAdapter:
         """The target with its decoded image (sizes checked); `meta` adds image-only fields."""
         self.check_size(target.mask.shape, image.shape, mask_file)
         return Sample(image_id=target.image_id, mask=target.mask, label=target.label,
-                      generators=target.generators, meta={**target.meta, **meta}, image=image)
+                      generators=target.generators, meta={**target.meta, **meta}, image=image,
+                      image_meta=tuple(k for k in meta if k not in target.meta))

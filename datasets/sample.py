@@ -40,9 +40,11 @@ class Target:
 
 @dataclass
 class Sample(Target):
-    """A target plus its decoded image (uint8 RGB, H×W×3, native resolution)."""
+    """A target plus its decoded image (uint8 RGB, H×W×3, native resolution). `image_meta` names
+    the meta fields read from the image file (e.g. its encoding), which the target leaves out."""
 
     image: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    image_meta: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.image is None or self.image.dtype != np.uint8 or self.image.ndim != 3 or self.image.shape[2] != 3:
@@ -53,7 +55,9 @@ class Sample(Target):
 
     @property
     def target(self) -> Target:
-        return Target(self.image_id, self.mask, self.label, self.generators, dict(self.meta))
+        """The truth as `load_target` gives it, from the one decoding of the mask."""
+        meta = {k: v for k, v in self.meta.items() if k not in self.image_meta}
+        return Target(self.image_id, self.mask, self.label, self.generators, meta)
 
 
 def generator_ids(mask: np.ndarray) -> tuple[int, ...]:

@@ -59,6 +59,7 @@ def test_targets_ids_and_splits(text, demo_roots):
             np.testing.assert_array_equal(target.mask, sample.mask)
             assert (target.label, target.generators) == (sample.label, sample.generators)
             assert target.meta.items() <= sample.meta.items()
+            assert sample.target.meta == target.meta  # bench eval scores the target of the one decoding
             if target.label == 0:
                 assert not ((target.mask > 0) & (target.mask != IGNORE)).any()
             else:

@@ -90,7 +90,7 @@ def test_cpu_bf16_autocast_keeps_the_contract(monkeypatch):
 
 
 def test_channels_last_model_gives_the_same_contract():
-    from benchmark.training.runner import build_model
+    from benchmark.baselines.build import build_model
 
     cfg = dict(type="deeplabv3plus", num_classes=2, encoder="resnet18", noise_residual=True)
     torch.manual_seed(0)
@@ -202,7 +202,7 @@ def test_a_centre_crop_map_is_put_back_where_it_came_from():
     import albumentations as A
     import numpy as np
 
-    from benchmark.predict import place_back
+    from benchmark.inference import place_back
 
     h, w = 300, 400
     rng = np.random.default_rng(0)

@@ -10,8 +10,9 @@ import torch
 
 from benchmark.cli.main import main
 from benchmark.datasets import DiffSeg30k
-from benchmark.evaluate import parse_sweep
-from benchmark.predict import load_trained, predict_split
+from benchmark.sweep import parse_sweep
+from benchmark.baselines.build import load_trained
+from benchmark.predict import predict_split
 from benchmark.training.config import load_config
 from benchmark.training.runner import train
 
@@ -65,3 +66,58 @@ def test_eval_sweep_writes_results_table_and_plot(trained, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "jpeg60" in printed and "miou" in printed
     assert main(["eval", "--checkpoint", ckpt, "--dataset", "diffseg", "--root", str(root), "--out", str(out)]) == 2
+
+
+def test_eval_results_are_byte_equal_to_predict_then_score(trained, tmp_path):
+    """One pass over the split (images decoded once, scored as predicted, in loader workers and
+    writer processes) writes exactly what `bench predict` + `bench score` write per distortion."""
+    from benchmark.results import write_result
+    from benchmark.scoring import score_predictions
+    from benchmark.sweep import sweep
+
+    root, ckpt = trained
+    distortions = ["clean", "jpeg60", "resize32+noise4"]
+    report = sweep(ckpt, "diffseg", root, "val", tmp_path / "eval", distortions, batch_size=2, workers=2,
+                   progress=False, breakdown_keys=["turns"])
+    for d, path in zip(distortions, report["results"]):
+        preds = predict_split(ckpt, "diffseg", root, "val", tmp_path / f"{d}.zip", distortion=d, batch_size=2,
+                              workers=0, progress=False)
+        alone = write_result(score_predictions(preds, "diffseg", root, "val", progress=False, breakdown_keys=["turns"]),
+                             tmp_path / f"{d}.json")
+        assert Path(path).read_bytes() == alone.read_bytes(), d
+        with zipfile.ZipFile(tmp_path / "eval" / "predictions" / f"{d}.zip") as a, zipfile.ZipFile(preds) as b:
+            assert a.namelist() == b.namelist()
+            assert all(a.read(n) == b.read(n) for n in a.namelist())
+
+
+def test_inference_never_imports_the_training_runner(trained, tmp_path):
+    import subprocess
+    import sys
+
+    root, ckpt = trained
+    code = ("import sys; from benchmark.cli.main import main; "
+            f"assert main(['predict', '--checkpoint', {str(ckpt)!r}, '--dataset', 'diffseg', '--root', {str(root)!r}, "
+            f"'--out', {str(tmp_path / 'p.zip')!r}, '--quiet', '--workers', '1']) == 0; "
+            "print(sorted(m for m in sys.modules if m.startswith('benchmark.training')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_eval_on_a_split_without_images_says_so_before_any_work(trained, tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root, ckpt = trained
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "labels.json").write_text((root / "labels.json").read_text())
+    pq.write_table(pa.table({"image": pa.array([], pa.binary()), "mask": pa.array([], pa.binary())}),
+                   empty / "validation-00000-of-00001.parquet")
+    for command in ("eval", "predict"):
+        out = tmp_path / f"{command}_out"
+        assert main([command, "--checkpoint", ckpt, "--dataset", "diffseg", "--root", str(empty), "--out",
+                     str(out), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert f"split 'val' of diffseg holds no images" in " ".join(err.split()) and len(err.strip().splitlines()) == 1
+        assert not out.exists()

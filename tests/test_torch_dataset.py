@@ -56,15 +56,16 @@ def test_binary_items_keep_ignore(adapter):
 
 
 def test_distortion_runs_on_native_image_before_resize(adapter):
-    seen = []
+    from benchmark.distortions import apply_distortion, image_seed
 
-    def distort(image, index):
-        seen.append(image.shape)
-        return np.zeros_like(image)
-
-    ds = SegmentationDataset(adapter, size=16, distortion=distort)
-    assert int(ds[1]["inputs"].max()) == 0
-    assert seen == [adapter[1].image.shape]
+    ds = SegmentationDataset(adapter, size=16, distortion="noise20", seed=4)
+    sample = adapter[1]
+    distorted = apply_distortion("noise20", sample.image, image_seed(sample.image_id, 4))
+    want = cv2.resize(distorted, (16, 16), interpolation=cv2.INTER_LINEAR)
+    np.testing.assert_array_equal(ds[1]["inputs"].numpy().transpose(1, 2, 0), want)
+    clean = SegmentationDataset(adapter, size=16)[1]
+    assert not np.array_equal(clean["inputs"].numpy(), ds[1]["inputs"].numpy())
+    np.testing.assert_array_equal(clean["mask"].numpy(), ds[1]["mask"].numpy())  # the mask is never distorted
 
 
 def test_seeded_training_flips_are_reproducible_and_batch(adapter):

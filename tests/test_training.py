@@ -9,7 +9,7 @@ import torch
 from benchmark.cli.main import main
 from benchmark.datasets.torch_dataset import SegmentationDataset
 from benchmark.errors import BenchError
-from benchmark.training.checkpoint import load_own_checkpoint
+from benchmark.baselines.build import read_checkpoint
 from benchmark.training.config import load_config
 from benchmark.training.runner import train
 
@@ -39,8 +39,8 @@ def test_seeded_runs_are_identical(root, tmp_path):
     assert a["iters"] == b["iters"] == 4
     la, lb = losses(tmp_path / "a"), losses(tmp_path / "b")
     assert len(la) == 4 and la == lb
-    wa = load_own_checkpoint(a["last_checkpoint"])["state_dict"]
-    wb = load_own_checkpoint(b["last_checkpoint"])["state_dict"]
+    wa = read_checkpoint(a["last_checkpoint"])["state_dict"]
+    wb = read_checkpoint(b["last_checkpoint"])["state_dict"]
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
     c = train(config(), "diffseg", str(root), work_dir=str(tmp_path / "c"), progress=False, task="semantic")
     assert losses(tmp_path / "c") != la  # a different task really trains differently
@@ -65,7 +65,7 @@ def test_resume_after_interruption(root, tmp_path, monkeypatch):
     # iterations 3-4 see the samples the uninterrupted run saw; trained batches are not re-read
     assert [i for is_train, i in loaded if is_train] == order[4:]
     assert len(loaded) == 4 + 4  # plus the validation at iteration 4
-    checkpoint = load_own_checkpoint(resumed["last_checkpoint"])
+    checkpoint = read_checkpoint(resumed["last_checkpoint"])
     assert checkpoint["meta"]["iter"] == 4
     log = next(p for p in sorted(work.glob("*/*.log")) if "resumed" in p.read_text())
     assert "resumed epoch: 0, iter: 2" in log.read_text()
@@ -78,7 +78,7 @@ def test_cross_generator_selection_is_recorded(root, tmp_path):
     assert out["train_generators"] == ["SD2", "SDXL"]
     run = json.loads((work / "run.json").read_text())
     assert run["holdout_generators"] == ["Flux.1"] and run["model"]["num_classes"] == 4
-    meta = load_own_checkpoint(out["last_checkpoint"])["meta"]
+    meta = read_checkpoint(out["last_checkpoint"])["meta"]
     assert meta["dataset_meta"]["train_generators"] == ["SD2", "SDXL"]
     editors = json.loads((work / "editors.train.json").read_text())
     assert len(editors) == 10  # every training image indexed once, then cached

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark.training.checkpoint import load_own_checkpoint
+from benchmark.baselines.build import read_checkpoint
 from benchmark.training.config import load_config
 from benchmark.training.runner import build_runner, prepare
 
@@ -52,7 +52,7 @@ def test_sigkill_then_resume_finishes_the_run(root, tmp_path):
                              capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     last = Path((work / "last_checkpoint").read_text().strip())
-    assert load_own_checkpoint(str(last))["meta"]["iter"] == 60
+    assert read_checkpoint(str(last))["meta"]["iter"] == 60
     logs = "".join(p.read_text() for p in work.glob("*/*.log"))
     assert "resumed epoch: 0, iter: " in logs
 

@@ -73,9 +73,9 @@ def test_probe_end_to_end_embeds_each_image_once(tiny_clip, demo_roots, tmp_path
     second = cache_line()
     assert second[0] == 0 and second[1] == sum(first)  # a second run computes nothing
     # checkpoints hold the probe only; the frozen encoder comes back from clip_weights
-    from benchmark.training.checkpoint import load_own_checkpoint
+    from benchmark.baselines.build import read_checkpoint
 
-    ckpt = load_own_checkpoint(next((tmp_path / "b").glob("best_*.pth")))
+    ckpt = read_checkpoint(next((tmp_path / "b").glob("best_*.pth")))
     assert sorted(ckpt["state_dict"]) == ["fc.bias", "fc.weight"]
     out = tmp_path / "eval"
     assert main(["eval", "--checkpoint", str(tmp_path / "b"), "--dataset", "semitruths", "--root", str(root),

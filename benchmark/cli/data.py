@@ -1,5 +1,5 @@
-"""`bench data demo|check|export`: make the embedded demo datasets, validate dataset folders,
-export splits as plain files for detectors outside the toolkit."""
+"""`bench data demo|check|export|prepare`: make the embedded demo datasets, validate dataset
+folders, export splits as plain files for detectors outside the toolkit, prepare a training cache."""
 from __future__ import annotations
 
 import argparse
@@ -17,7 +17,8 @@ from .dataset_args import SPLIT_HELP, add_dataset_args, dataset_spec
 
 
 def add_parser(sub) -> None:
-    data = sub.add_parser("data", help="make demo data, check datasets, export splits", formatter_class=RichHelpFormatter)
+    data = sub.add_parser("data", help="make demo data, check datasets, export splits, prepare a training cache",
+                          formatter_class=RichHelpFormatter)
     cmds = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
 
     demo = cmds.add_parser("demo", formatter_class=RichHelpFormatter,
@@ -53,6 +54,16 @@ def add_parser(sub) -> None:
     export.add_argument("--out", required=True, help="output folder (must be empty or absent)")
     export.set_defaults(func=run_export)
 
+    prepare = cmds.add_parser("prepare", formatter_class=RichHelpFormatter,
+                              help="decode and resize a dataset once into a cache that training reads fast "
+                                   "(bench train --cache DIR)")
+    add_dataset_args(prepare)
+    prepare.add_argument("--size", type=int, required=True, help="side in pixels: the training config's data.size")
+    prepare.add_argument("--split", action="append", help=f"split to prepare: {SPLIT_HELP} (repeatable; default: all found)")
+    prepare.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    prepare.add_argument("--out", required=True, help="output folder (must be empty or absent)")
+    prepare.set_defaults(func=run_prepare)
+
 
 def run_demo(args: argparse.Namespace) -> int:
     from benchmark.datasets.demo import write_demo
@@ -71,6 +82,15 @@ def run_export(args: argparse.Namespace) -> int:
                             with_masks=args.with_masks, task=args.task, seed=args.seed, workers=args.workers)
     say("exported", f"{manifest['n_images']} images of {manifest['dataset_spec']} {manifest['split']} "
                     f"({manifest['distortion']}) to {args.out}")
+    return 0
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    from benchmark.training.cache import prepare_cache
+
+    manifest = prepare_cache(dataset_spec(args), args.root, args.size, args.out, args.split, workers=args.workers)
+    splits = ", ".join(f"{name} {entry['n_images']}" for name, entry in manifest["splits"].items())
+    say("prepared", f"{manifest['dataset_spec']} at {manifest['size']} px ({splits} images) in {args.out}")
     return 0
 
 

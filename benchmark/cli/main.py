@@ -9,10 +9,10 @@ from rich_argparse import RichHelpFormatter
 from benchmark import __version__
 from benchmark.errors import BenchError
 
-from . import data, experiment, leaderboard, pack, plot, predict, score, submit, table, train
+from . import data, experiment, explain, leaderboard, pack, plot, predict, score, submit, sweep, table, train
 from .console import say
 
-GROUPS = [data, train, predict, pack, score, table, plot, experiment, leaderboard, submit]
+GROUPS = [data, train, predict, sweep, explain, pack, score, table, plot, experiment, leaderboard, submit]
 
 
 def build_parser() -> argparse.ArgumentParser:

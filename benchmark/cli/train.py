@@ -35,6 +35,9 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=int, help="images per step and process")
     p.add_argument("--size", type=int, help="training/validation image side in pixels")
     p.add_argument("--amp", action="store_true", help="bfloat16 autocast (CUDA only)")
+    p.add_argument("--channels-last", action="store_true", help="NHWC memory layout (faster with --amp on GPUs)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the training step (the first iterations are slow)")
+    p.add_argument("--cache", metavar="DIR", help="read images from a prepared cache (bench data prepare; sets data.cache)")
     p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     p.add_argument("--resume", action="store_true", help="continue from the work dir's last checkpoint")
     p.add_argument("--seed", type=int, help="random seed (default: the config's)")
@@ -60,7 +63,8 @@ def run_train(args: argparse.Namespace) -> int:
     if args.device == "cuda" and not torch.cuda.is_available():
         raise BenchError("--device cuda: no CUDA device is available")
     cfg = load_config(args.config, args.baseline, args.cfg_options, max_iters=args.max_iters,
-                      batch_size=args.batch_size, size=args.size, seed=args.seed, amp=args.amp)
+                      batch_size=args.batch_size, size=args.size, seed=args.seed, amp=args.amp,
+                      channels_last=args.channels_last, compile=args.compile, cache=args.cache)
     spec = dataset_spec(args) or cfg.data.get("dataset")
     if spec is None:
         raise BenchError("give --dataset (or set data.dataset in the config, e.g. data.dataset='dolos[setup=C]')")

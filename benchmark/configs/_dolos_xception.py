@@ -5,7 +5,7 @@
 # supervision="auto": the dataset spec decides, image labels for setups A and B (dolos[setup=A],
 # dolos[setup=B]: no mask is ever read), masks for setup C (dolos[setup=C]); a value written
 # dict(weak=..., full=...) takes the one of that supervision.
-data = dict(size=299, num_workers=4, val_split="val", dataset=None, crop=None)
+data = dict(size=299, num_workers=None, val_split="val", dataset=None, crop=None)
 param_scheduler = [dict(type="ConstantLR", factor=1.0, by_epoch=False)]
 train_cfg = dict(val_interval=500)
 checkpoint = dict(interval=500, max_keep=2, select="loss", rule="less")

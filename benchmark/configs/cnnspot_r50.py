@@ -7,7 +7,7 @@
 _base_ = ["./_image_classifier.py"]
 model = dict(type="cnnspot", pretrained=None)
 _resize = [dict(type="SmallestMaxSize", max_size=256), dict(type="PadIfNeeded", min_height=224, min_width=224)]
-data = dict(size=224, batch_size=64, val_batch_size=64, num_workers=4,
+data = dict(size=224, batch_size=64, val_batch_size=64, num_workers=None,
             pipeline=dict(
                 train=_resize + [dict(type="GaussianBlur", blur_limit=0, sigma_limit=(0.0, 3.0), p=0.1),
                                  dict(type="ImageCompression", quality_range=(30, 100), p=0.1),

@@ -3,8 +3,10 @@
 model = dict(type="deeplabv3plus", encoder="resnet50", output_stride=16, atrous_rates=(6, 12, 18),
              pretrained=None, download=False, score_rule="max", class_weight=None)
 # `dataset`: a dataset spec such as "dolos[setup=C]" (else `bench train --dataset`); `crop`: random
-# training crops of that side after resizing to `size` (None: whole images).
-data = dict(size=512, batch_size=16, val_batch_size=8, num_workers=4, val_split="val", dataset=None, crop=None)
+# training crops of that side after resizing to `size` (None: whole images); `num_workers`: loader
+# processes (None: from the cores); `cache`: a folder `bench data prepare` wrote at `size`.
+data = dict(size=512, batch_size=16, val_batch_size=8, num_workers=None, val_split="val", dataset=None, crop=None,
+            cache=None)
 optim_wrapper = dict(
     type="OptimWrapper",
     optimizer=dict(type="SGD", lr=0.01, momentum=0.9, weight_decay=1e-4),

@@ -8,7 +8,7 @@ _base_ = ["./_image_classifier.py"]
 model = dict(type="univfd", clip_model="ViT-L-14", clip_weights=None, quick_gelu=None, probe_weights=None, cache=True)
 _steps = [dict(type="SmallestMaxSize", max_size=224), dict(type="PadIfNeeded", min_height=224, min_width=224),
           dict(type="CenterCrop", height=224, width=224)]
-data = dict(size=224, batch_size=256, val_batch_size=256, num_workers=4,
+data = dict(size=224, batch_size=256, val_batch_size=256, num_workers=None,
             pipeline=dict(train=_steps, test=_steps))
 optim_wrapper = dict(type="OptimWrapper", optimizer=dict(type="AdamW", lr=1e-4, weight_decay=0.0))
 train_cfg = dict(max_iters=2000, val_interval=200)

@@ -101,7 +101,8 @@ def load_config(name_or_path: str | None, baseline: str | None = None,
                 cfg_options: dict | None = None, **overrides) -> Config:
     """Load a config; `cfg_options` (dotted keys) then the named overrides win over the file.
 
-    Named overrides (None = keep the file's): max_iters, batch_size, size, seed, amp.
+    Named overrides (None = keep the file's): max_iters, batch_size, size, seed, amp (bf16
+    autocast), channels_last, compile (torch.compile of the training step), cache (data.cache).
     """
     path = find_config(name_or_path, baseline)
     try:
@@ -110,6 +111,10 @@ def load_config(name_or_path: str | None, baseline: str | None = None,
         raise BenchError(f"{path}: cannot read the config ({type(exc).__name__}: {exc})") from None
     if baseline is not None and cfg.model.type != baseline:
         raise BenchError(f"--baseline {baseline} but the config builds '{cfg.model.type}'")
+    # Entries every run has, whatever its config file says: a prepared cache (`bench data
+    # prepare`) and torch.compile of the training step (mmengine's `compile`).
+    cfg.data.setdefault("cache", None)
+    cfg.setdefault("compile", None)
     if cfg_options:
         check_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
@@ -123,13 +128,20 @@ def load_config(name_or_path: str | None, baseline: str | None = None,
         cfg.seed = int(overrides["seed"])
     if overrides.get("amp"):
         cfg.optim_wrapper.type = "AmpOptimWrapper"
-        cfg.optim_wrapper.dtype = "bfloat16"  # no loss scaling needed, and CPUs support it
+        cfg.optim_wrapper.dtype = "bfloat16"  # no loss scaling needed
+    if overrides.get("channels_last"):
+        cfg.model.channels_last = True
+    if overrides.get("compile"):
+        cfg.compile = True
+    if overrides.get("cache") is not None:
+        cfg.data.cache = str(overrides["cache"])
     for key, value in (("train_cfg.max_iters", cfg.train_cfg.max_iters), ("data.batch_size", cfg.data.batch_size),
                        ("data.val_batch_size", cfg.data.val_batch_size), ("data.size", cfg.data.size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise BenchError(f"{key} must be a positive whole number, got {value!r}")
-    if not isinstance(cfg.data.num_workers, int) or cfg.data.num_workers < 0:
-        raise BenchError(f"data.num_workers must be 0 or more, got {cfg.data.num_workers!r}")
+    workers = cfg.data.get("num_workers")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 0):
+        raise BenchError(f"data.num_workers must be 0 or more (None: from the cores), got {workers!r}")
     check_optimizer(cfg, path, bool(cfg_options))
     max_iters = cfg.train_cfg.max_iters
     # Short runs still validate and checkpoint at least at their end.

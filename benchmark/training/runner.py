@@ -18,12 +18,14 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook, DistSamplerSeedHook, IterTimerHook, LoggerHook, ParamSchedulerHook
 from mmengine.runner import set_random_seed
 
+from benchmark.baselines.build import build_model
 from benchmark.datasets.base import canonical_split
 from benchmark.datasets.spec import DatasetSpec
-from benchmark.datasets.torch_dataset import SegmentationDataset, build_pipeline
+from benchmark.datasets.torch_dataset import SegmentationDataset, build_pipeline, default_transforms
 from benchmark.errors import BenchError
-from benchmark.registry import BASELINES, lookup
+from benchmark.hashing import sha256_file
 
+from .cache import MANIFEST, open_split, read_manifest
 from .checkpoint import BenchRunner
 from .data import SubsetWithMeta
 from .generator_split import kept_indices, resolve_generators
@@ -47,17 +49,14 @@ def init_cpu_distributed() -> None:
         torch.distributed.init_process_group("gloo")
 
 
-def build_model(model_cfg: dict) -> torch.nn.Module:
-    """Instantiate a baseline from a config's `model` dict (which carries num_classes once trained)."""
-    lookup(BASELINES, model_cfg["type"])
-    try:
-        model = BASELINES.build(dict(model_cfg))
-    except (TypeError, ValueError, KeyError) as exc:  # a config value of the wrong kind
-        raise BenchError(f"cannot build model {model_cfg['type']} from the config ({type(exc).__name__}: {exc})") from None
-    if getattr(model, "channels_last", False):
-        # NHWC layout for weights and activations; the layers exist only once the subclass has built them.
-        model = model.to(memory_format=torch.channels_last)
-    return model
+def loader_workers(configured: int | None) -> int:
+    """`data.num_workers`, or for None as many loader processes as this process's share of the
+    cores allows (the node's cores over torchrun's LOCAL_WORLD_SIZE, one left to the process
+    itself), at most 8."""
+    if configured is not None:
+        return configured
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(0, min(8, cores // int(os.environ.get("LOCAL_WORLD_SIZE", 1)) - 1))
 
 
 def resolve_supervision(cfg: Config, spec: DatasetSpec, masks: bool) -> str | None:
@@ -112,6 +111,17 @@ def prepare(cfg: Config, dataset: str | DatasetSpec, root: str, task: str, train
     meta = {k: cfg.run[k] for k in ("dataset", "dataset_spec", "task", "classes", "generators", "train_generators",
                                     "holdout_generators")}
     seed = cfg.seed
+    prepared = cfg.data.get("cache")
+    cached: list[str] = []
+    if prepared:
+        if cfg.data.get("pipeline"):
+            raise BenchError(f"data.cache={prepared}: a prepared cache holds images resized to data.size, for the "
+                             "default pipeline; this config declares its own data.pipeline")
+        held = read_manifest(prepared)["splits"]  # one line when the folder is not a cache
+        # validation reads the dataset itself when the cache was made without its split
+        cached = ["train"] + ([val_split] if val_adapter is not None and val_split in held else [])
+        cfg.run["data_cache"] = dict(path=str(Path(prepared).resolve()), splits=cached,
+                                     manifest_sha256=sha256_file(Path(prepared) / MANIFEST))
 
     def subset(adapter, train: bool) -> SubsetWithMeta:
         cache = Path(cache_dir) / f"editors.{adapter.split}.json" if cache_dir else None
@@ -120,8 +130,12 @@ def prepare(cfg: Config, dataset: str | DatasetSpec, root: str, task: str, train
             raise BenchError(f"{root}: no '{adapter.split}' image is free of the held-out editors "
                              f"({', '.join(holdout)})")
         steps = (cfg.data.get("pipeline") or {}).get("train" if train else "test")
-        base = SegmentationDataset(adapter, cfg.data.size, task, train=train, seed=seed, crop=cfg.data.get("crop"),
-                                   transforms=build_pipeline(steps, seed) if steps else None)
+        source, transforms = adapter, build_pipeline(steps, seed) if steps else None
+        if adapter.split in cached:
+            source = open_split(prepared, spec, adapter, cfg.data.size, progress=progress)
+            transforms = default_transforms(cfg.data.size, train, seed, cfg.data.get("crop"), resized=True)
+        base = SegmentationDataset(source, cfg.data.size, task, train=train, seed=seed, crop=cfg.data.get("crop"),
+                                   transforms=transforms)
         return SubsetWithMeta(base, keep, meta, seed)
 
     return subset(train_adapter, True), (subset(val_adapter, False) if val_adapter is not None else None)
@@ -131,7 +145,9 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
                  resume: bool = False, progress: bool = True) -> BenchRunner:
     set_random_seed(cfg.seed)  # the model is built here, before the Runner seeds anything
     model = build_model(cfg.model)
-    loader = dict(num_workers=cfg.data.num_workers, persistent_workers=cfg.data.num_workers > 0,
+    on_cuda = torch.cuda.is_available()
+    workers = loader_workers(cfg.data.num_workers)
+    loader = dict(num_workers=workers, persistent_workers=workers > 0, pin_memory=on_cuda,
                   collate_fn=dict(type="default_collate"))
     ckpt = cfg.checkpoint
     checkpoint_hook = CheckpointHook(by_epoch=False, interval=ckpt.interval, max_keep_ckpts=ckpt.max_keep,
@@ -142,7 +158,6 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
         val = dict(val_dataloader=dict(dataset=val_set, batch_size=cfg.data.val_batch_size,
                                        sampler=dict(type="DefaultSampler", shuffle=False), **loader),
                    val_evaluator=[ValidationMetric(cfg.run.task, cfg.run.classes)], val_cfg=dict(type="ValLoop"))
-    on_cuda = torch.cuda.is_available()
     if cfg.optim_wrapper.type == "AmpOptimWrapper" and not on_cuda:
         raise BenchError("--amp: mmengine's AmpOptimWrapper needs a CUDA device; drop --amp for CPU training")
     if cfg.get("sync_bn") and not on_cuda:

@@ -18,7 +18,7 @@ import torch
 from tabulate import tabulate
 from torch.utils.flop_counter import FlopCounterMode
 
-from benchmark.training.runner import build_model
+from benchmark.baselines.build import build_model
 
 # dense (no sparsity) bf16 tensor-core peaks, TFLOP/s, from the vendors' data sheets
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L40S": 362.0, "A10": 125.0, "V100": 125.0}
@@ -41,6 +41,17 @@ def step(model, optimizer, batch, autocast) -> None:
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
+
+
+def step_flops(model, batch: dict, autocast=contextlib.nullcontext) -> float:
+    """FLOPs of one training step (forward and backward) of `model` on `batch`, counted by
+    torch.utils.flop_counter (convolutions and matmuls: what the peak rates count)."""
+    with FlopCounterMode(display=False) as counter:
+        with autocast():
+            loss = model(**model.data_preprocessor(batch, True))["loss"]
+        loss.backward()
+    model.zero_grad(set_to_none=True)
+    return float(counter.get_total_flops())
 
 
 def measure(args, device: torch.device, size: int, bf16: bool) -> dict:
