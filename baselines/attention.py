@@ -22,6 +22,8 @@ class FFDAttention(XceptionDetector):
     `label_weight`·CE(label) (DOLOS's reference trains the map alone: label_weight=0).
     `pretrained`: a local file of timm Xception weights."""
 
+    default_config = "dolos_attention_xception"
+
     def __init__(self, num_classes: int = 2, supervision: str = "weak", pretrained: str | None = None,
                  lam: float = 1.0, label_weight: float = 1.0, channels_last: bool = False):
         super().__init__("dolos_attention", num_classes, supervision, channels_last)
@@ -30,6 +32,10 @@ class FFDAttention(XceptionDetector):
         self.attention = SeparableConv2d(728, 1, 3, padding=1)
         self.classifier = layers(net, first="block8")
         self.lam, self.label_weight = float(lam), float(label_weight)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return ("mask", "label") if not self.weak and self.label_weight else super().targets
 
     def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, label: torch.Tensor | None = None,
                 mode: str | None = None, **_meta) -> dict[str, torch.Tensor]:

@@ -11,7 +11,7 @@ import torchvision
 from benchmark.errors import BenchError
 from benchmark.registry import BASELINES
 
-from .contract import Detector
+from .contract import ContractCase, Detector
 from .explain import gradcam_maps
 from .weights import load_encoder_weights, log_random_init
 
@@ -27,6 +27,8 @@ class CNNSpot(Detector):
     network, `module.` prefixes allowed: every tensor loads) or ImageNet ResNet-50 weights (the
     1000-way head does not fit and starts anew)."""
 
+    default_config = "cnnspot_r50"
+
     def __init__(self, num_classes: int = 2, pretrained: str | None = None, channels_last: bool = False,
                  mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD):
         super().__init__(mean, std, channels_last)
@@ -37,6 +39,10 @@ class CNNSpot(Detector):
             load_encoder_weights(self.net, pretrained, "cnnspot")
         else:
             log_random_init("cnnspot", can_download=False)
+
+    @classmethod
+    def contract_cases(cls) -> list[ContractCase]:
+        return [ContractCase(size=(64, 48)), ContractCase(size=(64, 48), explain="gradcam")]
 
     def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None, label: torch.Tensor | None = None,
                 mode: str | None = None, **_meta) -> dict[str, torch.Tensor]:

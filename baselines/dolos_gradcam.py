@@ -24,6 +24,8 @@ class DolosGradCAM(XceptionDetector):
     1×1 → 2), per-pixel cross-entropy against the mask at 19×19; `map` = its softmax P(fake),
     `score` = the map's maximum. `pretrained`: a local file of timm Xception weights."""
 
+    default_config = "dolos_gradcam_xception"
+
     def __init__(self, num_classes: int = 2, supervision: str = "weak", pretrained: str | None = None,
                  channels_last: bool = False):
         super().__init__("dolos_gradcam", num_classes, supervision, channels_last)

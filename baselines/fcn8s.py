@@ -11,7 +11,7 @@ from torchvision.models.feature_extraction import create_feature_extractor
 from benchmark.errors import BenchError
 from benchmark.registry import BASELINES
 
-from .contract import SegmentationModel
+from .contract import ContractCase, SegmentationModel
 from .weights import load_encoder_weights, log_random_init, wants_download
 
 # node names of the stride-8/16/32 taps per backbone family
@@ -41,7 +41,10 @@ class FCN8s(SegmentationModel):
     """1×1 score convs on the three taps; up2(score_fr) + score_pool4 → up2 → + score_pool3 → up8.
     Upsampling is bilinear to each tap's exact size, so any input size works. `variant='32s'`
     gives FCN-32s (score_fr upsampled ×32). `pretrained`: a local torchvision state dict, or
-    'imagenet' (torchvision's default weights), downloaded only with `download=True`."""
+    'imagenet' (torchvision's default weights), downloaded only with `download=True`.
+    `image_head`: a linear classifier on the average-pooled pool5 features."""
+
+    default_config = "fcn8s_vgg16_512"
 
     def __init__(self, num_classes: int, backbone: str = "vgg16", variant: str = "8s",
                  pretrained: str | None = None, download: bool = False, **contract):
@@ -58,14 +61,25 @@ class FCN8s(SegmentationModel):
         self.score_fr = nn.Conv2d(c5, num_classes, 1)
         self.score_pool4 = nn.Conv2d(c4, num_classes, 1)
         self.score_pool3 = nn.Conv2d(c3, num_classes, 1)
+        if self.image_head:
+            self.classifier = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c5, 1))
 
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
+    @classmethod
+    def contract_cases(cls) -> list[ContractCase]:
+        return [ContractCase(dict(num_classes=2, backbone="resnet18")),
+                ContractCase(dict(num_classes=3, backbone="vgg16", variant="32s")),
+                ContractCase(dict(num_classes=2, backbone="resnet18", image_head=True))]
+
+    def heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         feats = self.encoder(x)
         out = self.score_fr(feats["pool5"])
         if self.variant == "8s":
             out = _up(out, feats["pool4"]) + self.score_pool4(feats["pool4"])
             out = _up(out, feats["pool3"]) + self.score_pool3(feats["pool3"])
-        return _up(out, x)
+        return _up(out, x), (self.classifier(feats["pool5"]) if self.image_head else None)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.heads(x)[0]
 
 
 def _up(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:

@@ -34,6 +34,8 @@ class PatchForensics(XceptionDetector):
 
     score_rule = "mean"
 
+    default_config = "dolos_patches_xception"
+
     def __init__(self, num_classes: int = 2, supervision: str = "weak", pretrained: str | None = None,
                  channels_last: bool = False):
         super().__init__("dolos_patches", num_classes, supervision, channels_last)

@@ -21,10 +21,28 @@ from torch import nn
 from benchmark.errors import BenchError
 from benchmark.registry import BASELINES
 
-from .contract import Detector
+from .contract import ContractCase, Detector
 
 CLIP_MEAN = (122.7709383, 116.7460125, 104.09373615)  # open_clip's OPENAI_DATASET_MEAN x 255
 CLIP_STD = (68.5005327, 66.6321579, 70.32316305)
+# A tiny open_clip model for the contract tests: 224 px in, 4×4 patches, one layer.
+TINY_CLIP = {"embed_dim": 16, "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 56,
+                                             "head_width": 16},
+             "text_cfg": {"context_length": 8, "vocab_size": 64, "width": 16, "heads": 1, "layers": 1}}
+
+
+def write_tiny_clip(folder: Path) -> dict:
+    """A randomly initialised tiny CLIP saved as a local config and checkpoint (never a download):
+    the `clip_model` and `clip_weights` arguments that build a probe on it."""
+    import json
+
+    import open_clip
+
+    config, weights = folder / "tiny-clip.json", folder / "tiny-clip.pt"
+    config.write_text(json.dumps(TINY_CLIP))
+    open_clip.add_model_config(str(config))
+    torch.save(open_clip.create_model("tiny-clip").state_dict(), weights)
+    return {"clip_model": str(config), "clip_weights": str(weights)}
 
 
 def is_torchscript(path: Path) -> bool:
@@ -78,6 +96,8 @@ class UnivFDProbe(Detector):
     """`clip_model`/`clip_weights`: the frozen encoder; `probe_weights`: UnivFD's public
     `fc_weights.pth` layout (`{"weight": 1xD, "bias": 1}`), optional."""
 
+    default_config = "univfd_vitl14"
+
     def __init__(self, num_classes: int = 2, clip_model: str = "ViT-L-14", clip_weights: str | None = None,
                  quick_gelu: bool | None = None, probe_weights: str | None = None, cache: bool = True,
                  mean: Sequence[float] = CLIP_MEAN, std: Sequence[float] = CLIP_STD, channels_last: bool = False):
@@ -98,6 +118,10 @@ class UnivFDProbe(Detector):
         root = Path(os.environ.get("BENCH_CACHE", Path.home() / ".cache" / "bench"))
         self.cache_dir = root / "clip-embeddings" / digest if cache else None
         self.cache_hits = self.cache_misses = 0
+
+    @classmethod
+    def contract_cases(cls) -> list[ContractCase]:
+        return [ContractCase(dict(num_classes=2, cache=False), size=(224, 224), files=write_tiny_clip)]
 
     def _load_probe(self, path: Path) -> None:
         if not path.is_file():

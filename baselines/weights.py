@@ -54,7 +54,8 @@ def load_encoder_weights(encoder: nn.Module, path: str | os.PathLike, name: str)
             cleaned[key] = value
     if not cleaned:
         raise BenchError(f"{path}: no parameter matches the {name} encoder (wrong architecture?)")
-    encoder.load_state_dict(cleaned, strict=False)
+    # nn.Module's own loader: some encoders (smp's MiT) override load_state_dict without `strict`
+    nn.Module.load_state_dict(encoder, cleaned, strict=False)
     missing = len(own) - len(cleaned)
     print_log(f"{name}: encoder weights from {path} ({len(cleaned)} tensors loaded, {missing} left at init)",
               logger="current")

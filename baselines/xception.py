@@ -18,7 +18,7 @@ from torch import nn
 from benchmark.tasks import IGNORE
 from benchmark.errors import BenchError
 
-from .contract import Detector
+from .contract import ContractCase, Detector
 from .weights import load_encoder_weights, log_random_init
 
 # DOLOS normalises with mean = std = 0.5, here in the 0-255 scale of the data preprocessor.
@@ -85,10 +85,7 @@ def as_labels(label, device: torch.device) -> torch.Tensor:
 
 class XceptionDetector(Detector):
     """Base of the DOLOS trio: DOLOS normalisation, the binary task only, `weak` or `full`
-    supervision, and outputs built from one N×h×w P(fake) map. `score_rule` says how the image
-    score is made (written into the predictions' manifest)."""
-
-    score_rule = "image logit"
+    supervision, and outputs built from one N×h×w P(fake) map."""
 
     def __init__(self, name: str, num_classes: int, supervision: str, channels_last: bool = False):
         super().__init__(DOLOS_MEAN, DOLOS_STD, channels_last)
@@ -108,8 +105,15 @@ class XceptionDetector(Detector):
     def weak(self) -> bool:
         return self.supervision == "weak"
 
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return ("label",) if self.weak else ("mask",)
+
+    @classmethod
+    def contract_cases(cls) -> list[ContractCase]:
+        return [ContractCase(dict(num_classes=2, supervision=s), size=(70, 52)) for s in SUPERVISIONS]
+
     def outputs(self, fake: torch.Tensor, score: torch.Tensor) -> dict[str, torch.Tensor]:
         """The contract's dict from the N×h×w P(fake) map and the N image scores."""
-        fake = fake.float()
-        return {"map": fake, "probs": torch.stack([1.0 - fake, fake], 1), "score": score.float()}
+        return {"map": fake.float(), "score": score.float()}
 

@@ -44,11 +44,10 @@ def predictions_job(out: str | os.PathLike, model, cfg, checkpoint: Path, spec, 
              "train_dataset_spec": run.get("dataset_spec", run.dataset),
              "train_generators": list(run.train_generators),
              "holdout_generators": list(run.holdout_generators), "size": run.size,
-             "score_rule": getattr(model, "score_rule", "image logit"), "checkpoint": str(checkpoint),
+             "score_rule": model.score_rule, "checkpoint": str(checkpoint),
              **({"explanation": explain} if explain else {}),
              **({"experiment_run": experiment_run} if experiment_run else {})}
-    method = f"{cfg.model.type}" + (f"-{cfg.model.encoder}" if "encoder" in cfg.model else
-                                    f"-{cfg.model.backbone}" if "backbone" in cfg.model else "")
+    method = "-".join(str(cfg.model[key]) for key in ("type", "arch", "encoder", "backbone") if key in cfg.model)
     write = dict(out=str(out), task=run.task if model.localizes else "detection",  # image scores only without maps
                  dataset=spec, split=adapter.split, generators=list(adapter.generators), method=method,
                  extra_manifest=extra)

@@ -5,6 +5,9 @@ from pathlib import Path
 import pytest
 from demo_fixtures import write_demos
 
+# The baselines' contract tests, also for any baseline a test module registers (benchmark.baselines.testing).
+pytest_plugins = ["benchmark.baselines.testing", "pytester"]
+
 # Small but with every kind of image in every split: reals, local edits, fully generated and
 # mask-less fakes.
 DEMO_IMAGES = {"diffseg": 20, "dolos": 3, "semitruths": 30, "cocoglide": 4}

@@ -47,7 +47,7 @@ def test_maps_at_299_and_the_contract(name, supervision):
             assert model.attention(model.features(data["inputs"])).shape == (1, 1, 19, 19)  # after block7
     out = {k: v.detach() for k, v in model(**data).items()}
     side = 37 if name == "dolos_patches" else 19
-    assert out["map"].shape == (1, side, side) and out["probs"].shape == (1, 2, side, side)
+    assert out["map"].shape == (1, side, side) and "probs" not in out  # one P(fake) map, no class softmax
     assert out["score"].shape == (1,) and 0 <= float(out["score"]) <= 1
     assert 0 <= float(out["map"].min()) and float(out["map"].max()) <= 1
     assert out["loss"].shape == () and torch.isfinite(out["loss"])
@@ -204,11 +204,11 @@ def losses_logged(work):
 
 
 def test_the_lowest_validation_loss_is_kept_and_logged_as_computed(demo_roots, tmp_path, monkeypatch):
-    from benchmark.training.val_metric import EvaluatorMetric
+    from benchmark.training.val_metric import ValidationMetric
 
     scripted = iter([0.5, 0.2, 0.4])
-    compute = EvaluatorMetric.compute_metrics
-    monkeypatch.setattr(EvaluatorMetric, "compute_metrics",
+    compute = ValidationMetric.compute_metrics
+    monkeypatch.setattr(ValidationMetric, "compute_metrics",
                         lambda self, results: {**compute(self, results), "loss": next(scripted)})
     cfg = load_config("dolos_patches_xception_demo_cpu", None, {"train_cfg.val_interval": 1, "checkpoint.interval": 1},
                       max_iters=3, batch_size=2, size=32)

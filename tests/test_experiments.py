@@ -198,3 +198,43 @@ def test_command_line_cfg_options_win_over_the_scales_shortcuts(tmp_path):
         assert (cfg.train_cfg.max_iters, cfg.data.batch_size, cfg.data.size) == (3, 1, 32)
     # without them, the scale's shortcuts hold
     assert {r.definition["training"]["overrides"]["max_iters"] for r in plan(exp, "demo", tmp_path / "w")} == {600}
+
+
+def _training_config(run):
+    """The config a run trains with, as run_one builds it."""
+    from benchmark.training.config import load_config
+
+    t, o = run.definition["training"]["training"], run.definition["training"]["overrides"]
+    return load_config(o.get("config", t.get("config")), t.get("baseline"), dict(o.get("cfg_options", {})),
+                       max_iters=o.get("max_iters"), batch_size=o.get("batch_size"), size=o.get("size"))
+
+
+def test_diffseg_modern_trains_segformer_and_upernet_at_512_px_and_their_cpu_variants_at_demo_scale(tmp_path):
+    exp, table3 = load_experiment("diffseg-modern"), load_experiment("diffseg-table3")
+    # Table 3's distortions and metrics, and the paper's DeepLabv3+ and FCN-8s rows beside the new ones
+    assert exp.evaluation == table3.evaluation and exp.table == table3.table
+    assert exp.reference == table3.reference
+    assert {r["row"] for r in exp.reference} == {"deeplabv3plus-binary", "deeplabv3plus-semantic",
+                                                 "fcn8s-binary", "fcn8s-semantic"}
+    expected = {"segformer-binary": ("segformer", "mit_b2", "mit_b0", 2), "segformer-semantic": ("segformer", "mit_b2", "mit_b0", 0),
+                "upernet-binary": ("upernet", "tu-convnext_tiny", "resnet18", 2),
+                "upernet-semantic": ("upernet", "tu-convnext_tiny", "resnet18", 0)}
+    paper = plan(exp, "paper", tmp_path)
+    assert [r.name for r in paper] == list(expected)
+    for run in paper:
+        arch, encoder, _, _ = expected[run.name]
+        cfg = _training_config(run)
+        assert (cfg.model.type, cfg.model.arch, cfg.model.encoder) == ("smp", arch, encoder)
+        assert (cfg.data.size, cfg.data.batch_size, cfg.train_cfg.max_iters) == (512, 16, 30000)
+        assert run.definition["training"]["training"]["task"] == run.name.split("-")[1]
+    demo = plan(exp, "demo", tmp_path)
+    assert [r.name for r in demo] == list(expected)
+    assert len({r.train_folder for r in demo + paper}) == 8  # every run trains, none shares a folder across scales
+    for run in demo:
+        arch, _, encoder, weights = expected[run.name]
+        cfg = _training_config(run)
+        assert (cfg.model.arch, cfg.model.encoder, cfg.model.get("pretrained")) == (arch, encoder, None)
+        assert cfg.data.size == 128 and cfg.train_cfg.max_iters <= 600
+        assert cfg.train_cfg.val_interval == cfg.train_cfg.max_iters  # one validation: the checkpoint kept
+        # the demo recipe's class weights are binary's (unedited, edited); the semantic runs drop them
+        assert len(cfg.model.class_weight or ()) == weights

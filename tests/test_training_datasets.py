@@ -106,9 +106,9 @@ def test_cnnspot_faces_study_trains_on_labels_explains_and_breaks_down(demo_root
 def test_validation_reports_every_metric_even_when_undefined():
     import torch
 
-    from benchmark.training.val_metric import EvaluatorMetric
+    from benchmark.training.val_metric import ValidationMetric
 
-    metric = EvaluatorMetric("binary", ["unedited", "edited"])
+    metric = ValidationMetric("binary", ["unedited", "edited"])
     metric.process({"label": torch.tensor([1, 1]), "image_id": ["a", "b"]},
                    [{"score": torch.tensor([0.2, 0.9]), "loss": torch.tensor(0.5)}])
     out = metric.compute_metrics(metric.results)

@@ -8,25 +8,17 @@ import pytest
 import torch
 
 from benchmark.baselines import UnivFDProbe
+from benchmark.baselines.univfd import write_tiny_clip
 from benchmark.cli.main import main
 from benchmark.errors import BenchError
-
-TINY = {"embed_dim": 16, "vision_cfg": {"image_size": 224, "layers": 1, "width": 32, "patch_size": 56, "head_width": 16},
-        "text_cfg": {"context_length": 8, "vocab_size": 64, "width": 16, "heads": 1, "layers": 1}}
 
 
 @pytest.fixture
 def tiny_clip(tmp_path, monkeypatch):
-    import open_clip
-
     monkeypatch.setenv("BENCH_CACHE", str(tmp_path / "cache"))
-    config = tmp_path / "tiny-clip.json"
-    config.write_text(json.dumps(TINY))
-    open_clip.add_model_config(str(config))
     torch.manual_seed(0)
-    weights = tmp_path / "tiny-clip.pt"
-    torch.save(open_clip.create_model("tiny-clip").state_dict(), weights)
-    return str(config), str(weights)
+    files = write_tiny_clip(tmp_path)
+    return files["clip_model"], files["clip_weights"]
 
 
 def test_missing_weights_and_openai_checkpoints_without_quickgelu_fail_loudly(tiny_clip, tmp_path):

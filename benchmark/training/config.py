@@ -8,9 +8,6 @@ from mmengine.config import Config
 from benchmark.errors import BenchError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-DEFAULT_CONFIGS = {"deeplabv3plus": "deeplabv3plus_r50_512", "fcn8s": "fcn8s_vgg16_512", "cnnspot": "cnnspot_r50", "univfd": "univfd_vitl14",
-                   "dolos_gradcam": "dolos_gradcam_xception", "dolos_patches": "dolos_patches_xception",
-                   "dolos_attention": "dolos_attention_xception"}
 
 
 def packaged_configs() -> list[str]:
@@ -18,14 +15,17 @@ def packaged_configs() -> list[str]:
 
 
 def find_config(name_or_path: str | None, baseline: str | None) -> Path:
-    """A config file path, a packaged config name (with or without .py), or the baseline's default."""
+    """A config file path, a packaged config name (with or without .py), or the baseline's
+    default (its `default_config`: a plugin's names the file it ships)."""
     if name_or_path is None:
         if baseline is None:
             raise BenchError("give --baseline or --config")
-        if baseline not in DEFAULT_CONFIGS:
+        from benchmark.registry import BASELINES, lookup
+
+        name_or_path = getattr(lookup(BASELINES, baseline), "default_config", None)
+        if name_or_path is None:
             raise BenchError(f"no default config for baseline '{baseline}'; give --config "
                              f"(packaged: {', '.join(packaged_configs())})")
-        name_or_path = DEFAULT_CONFIGS[baseline]
     path = Path(name_or_path)
     if path.is_file():
         return path
@@ -152,6 +152,9 @@ def load_config(name_or_path: str | None, baseline: str | None = None,
     # Short runs still validate and checkpoint at least at their end.
     cfg.train_cfg.val_interval = min(cfg.train_cfg.val_interval, max_iters)
     cfg.checkpoint.interval = min(cfg.checkpoint.interval, max_iters)
+    # A run shorter than a scheduler's start (--max-iters below a recipe's warm-up) drops the
+    # schedulers it never reaches and ends the others at its last iteration.
+    cfg.param_scheduler = [s for s in cfg.param_scheduler if s.get("begin", 0) < max_iters]
     for scheduler in cfg.param_scheduler:
-        scheduler.setdefault("end", max_iters)
+        scheduler["end"] = min(scheduler.get("end", max_iters), max_iters)
     return cfg

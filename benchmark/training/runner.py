@@ -30,7 +30,7 @@ from .checkpoint import BenchRunner
 from .data import SubsetWithMeta
 from .generator_split import kept_indices, resolve_generators
 from .hooks import FastResumeHook, RichProgressHook, SyncBuffersHook
-from .val_metric import EvaluatorMetric, ValidationLogProcessor
+from .val_metric import ValidationMetric, ValidationLogProcessor
 
 RUN_FILE = "run.json"
 # mmengine keys its logger and visualizer singletons by experiment name, which defaults to the
@@ -157,7 +157,7 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
     if val_set is not None:
         val = dict(val_dataloader=dict(dataset=val_set, batch_size=cfg.data.val_batch_size,
                                        sampler=dict(type="DefaultSampler", shuffle=False), **loader),
-                   val_evaluator=[EvaluatorMetric(cfg.run.task, cfg.run.classes)], val_cfg=dict(type="ValLoop"))
+                   val_evaluator=[ValidationMetric(cfg.run.task, cfg.run.classes)], val_cfg=dict(type="ValLoop"))
     if cfg.optim_wrapper.type == "AmpOptimWrapper" and not on_cuda:
         raise BenchError("--amp: mmengine's AmpOptimWrapper needs a CUDA device; drop --amp for CPU training")
     if cfg.get("sync_bn") and not on_cuda:
@@ -211,13 +211,13 @@ def _train(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta | Non
     runner = build_runner(cfg, train_set, val_set, str(work), resume, progress)
     # mmengine logs one line per parameter group setting; the config file already says it all.
     runner.logger.addFilter(lambda record: not record.getMessage().startswith("paramwise_options"))
+    model = runner.model.module if hasattr(runner.model, "module") else runner.model
     if is_main_process():
-        (work / RUN_FILE).write_text(json.dumps({**cfg.run, "model": cfg.model.to_dict(), "seed": cfg.seed,
-                                                 "max_iters": cfg.train_cfg.max_iters,
+        (work / RUN_FILE).write_text(json.dumps({**cfg.run, "model": cfg.model.to_dict(), "score_rule": model.score_rule,
+                                                 "seed": cfg.seed, "max_iters": cfg.train_cfg.max_iters,
                                                  "log_dir": runner.log_dir}, indent=2))
     start = time.perf_counter()
     runner.train()
-    model = runner.model.module if hasattr(runner.model, "module") else runner.model
     if model.summary():
         runner.logger.info(model.summary())
     hub = runner.message_hub

@@ -25,10 +25,12 @@ from benchmark.metrics.policy import Policy
 SCALARS = ("miou", "miou_with_bg", "f1", "pixel_acc", "auc", "ap", "image_acc")
 
 
-class EvaluatorMetric(BaseMetric):
-    """Scores the contract's outputs: `probs` (resized to the validation mask) with `Evaluator`
-    when the model localises, else its image scores against the labels; `loss` when it has one.
-    Every metric is reported, NaN where undefined, so checkpoint selection never loses its key."""
+class ValidationMetric(BaseMetric):
+    """Scores the contract's outputs on the validation split: the binary task's `map` (P(edited)),
+    or the semantic task's class ids (the argmax of `probs`), resized to the validation mask, with
+    `Evaluator` when the model localises, else its image scores against the labels; `loss` when
+    it has one. Every metric is reported, NaN where undefined, so checkpoint selection never loses
+    its key."""
 
     default_prefix = "val"
 
@@ -42,18 +44,23 @@ class EvaluatorMetric(BaseMetric):
             scores = out["score"].detach().float().cpu().tolist()
             loss = float(out["loss"].detach()) if "loss" in out else None
             entries = [{"label": lab, "score": s, "loss": loss} for lab, s in zip(labels, scores)]
-            if "probs" in out:
+            if "map" in out:
                 masks = data_batch["mask"]
-                probs = out["probs"].detach().float()
-                if probs.shape[-2:] != masks.shape[-2:]:
-                    probs = F.interpolate(probs, size=masks.shape[-2:], mode="bilinear", align_corners=False)
-                probs = probs.cpu()
-                preds = (1 - probs[:, 0]).numpy() if self.task == "binary" else probs.argmax(1).byte().numpy()
+                preds = self.predictions(out, masks.shape[-2:])
                 for i, image_id in enumerate(data_batch["image_id"]):
                     one = Evaluator(self.task, self.class_names, self.policy, per_image=False)
                     one.add(image_id, masks[i].numpy().astype(np.uint8), preds[i], score=scores[i], label=labels[i])
                     entries[i]["state"] = one.state_dict()
             self.results += entries
+
+    def predictions(self, out: dict, size) -> np.ndarray:
+        """N×H×W predictions at the mask size: P(edited) for the binary task, class ids for the
+        semantic one (from the class probabilities, resized before the argmax, as one map per class)."""
+        binary = self.task == "binary"
+        maps = (out["map"][:, None] if binary else out["probs"]).detach().float()
+        if maps.shape[-2:] != tuple(size):
+            maps = F.interpolate(maps, size=tuple(size), mode="bilinear", align_corners=False)
+        return maps[:, 0].cpu().numpy() if binary else maps.argmax(1).byte().cpu().numpy()
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         if all("state" in r for r in results):
