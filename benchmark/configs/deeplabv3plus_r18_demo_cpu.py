@@ -24,7 +24,7 @@ data = dict(size=256, crop=128, batch_size=8, val_batch_size=16, num_workers=1)
 optim_wrapper = dict(_delete_=True, type="OptimWrapper",
                      optimizer=dict(type="AdamW", lr=1e-3, weight_decay=1e-4))
 param_scheduler = [dict(type="PolyLR", power=0.9, eta_min=1e-5, by_epoch=False)]
-train_cfg = dict(max_iters=1500, val_interval=300)
-checkpoint = dict(interval=300, max_keep=1)
+train_cfg = dict(max_iters=1500, val_interval=750)
+checkpoint = dict(interval=750, max_keep=1)
 log_interval = 25
 threads = 2
