@@ -155,8 +155,12 @@ def build_runner(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta
                                      rule=ckpt.rule if val_set else None)
     val = {}
     if val_set is not None:
+        # Its own generator: a loader with workers draws a base seed when its first pass starts, and
+        # from the global generator that draw would make every later dropout mask, and so the
+        # trained weights, depend on when validation runs.
         val = dict(val_dataloader=dict(dataset=val_set, batch_size=cfg.data.val_batch_size,
-                                       sampler=dict(type="DefaultSampler", shuffle=False), **loader),
+                                       sampler=dict(type="DefaultSampler", shuffle=False),
+                                       generator=torch.Generator().manual_seed(cfg.seed), **loader),
                    val_evaluator=[ValidationMetric(cfg.run.task, cfg.run.classes)], val_cfg=dict(type="ValLoop"))
     if cfg.optim_wrapper.type == "AmpOptimWrapper" and not on_cuda:
         raise BenchError("--amp: mmengine's AmpOptimWrapper needs a CUDA device; drop --amp for CPU training")
