@@ -3,9 +3,11 @@ file (a zip member's size, a PNG's width and height, an RLE's size) is checked a
 before any byte is decompressed or decoded, so a bomb is refused in milliseconds with no memory
 spent on it. Documented in docs/scoring.md ("What is refused and why")."""
 
-# A submitted map may hold at most this many times the ground-truth image's pixels (2x per side):
-# enough for any network resolution, never a way to make the scorer allocate gigabytes.
+# A submitted map may hold at most this many times the ground-truth image's pixels (2x per side),
+# or a square network resolution up to MAP_SIDE_ANY_GT whatever the image's size (a 512 px model's
+# map of a 200 px image is 6.5x its pixels): never a way to make the scorer allocate gigabytes.
 MAP_PIXELS_PER_GT_PIXEL = 4
+MAP_SIDE_ANY_GT = 2048
 # Without a ground truth to compare with (validating a submission on its own): 8192 x 8192.
 MAX_MAP_PIXELS = 1 << 26
 # Any single archive member or file of a submission, uncompressed.

@@ -129,6 +129,18 @@ def test_bombs_are_refused_fast_and_small(data, tmp_path):
         assert r["seconds"] < 1.0 and r["peak_mib"] < 1024 and r["growth_mib"] < 200
 
 
+def test_a_network_resolution_map_of_a_small_image_is_scored():
+    """The cap follows the ground truth's size only above 2048 px a side: a 512 px model's map
+    of a 200 px image (6.5x its pixels) is no bomb, and `bench predict` writes such maps."""
+    from benchmark.predictions.codecs import map_size_problem
+
+    assert map_size_problem((512, 512), (200, 200)) is None
+    assert map_size_problem((2048, 2048), (64, 64)) is None
+    assert map_size_problem((2049, 2048), (64, 64))[0] == "png_too_large"
+    assert map_size_problem((4000, 4000), (2000, 2000)) is None
+    assert map_size_problem((4001, 4000), (2000, 2000))[0] == "png_too_large"
+
+
 def test_zip_members_are_checked_before_inflating(data, tmp_path):
     root, gts = data
     pred = write_predictions(tmp_path / "p.zip", "binary", "diffseg", "train", GENS, "m", gts.items())
@@ -232,7 +244,7 @@ def test_problems_carry_the_code_set_where_they_are_found(data, tmp_path):
     pred = write_predictions(tmp_path / "p", "binary", "diffseg", "train", GENS, "m", gts.items(),
                              scores={i: 0.5 for i in ids})
     (pred / "scores.csv").write_text(f"image_id,score\n{ids[0]},nan\n{ids[1]},0.5\n{ids[1]},0.2\n")
-    (pred / f"masks/{ids[1]}.png").write_bytes(png_bomb(400, 400))
+    (pred / f"masks/{ids[1]}.png").write_bytes(png_bomb(3000, 3000))
     preds = Predictions(pred)
     codes = {p.code for p in preds.problems}
     assert codes == {"hash_mismatch"}  # scores.csv changed after packing: nothing read from it

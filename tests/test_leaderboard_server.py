@@ -211,7 +211,7 @@ def _hostile(kind: str, pack: GTPack, sub: Path, tmp: Path) -> tuple[bytes, dict
         masks = [(i, np.zeros((64, 64), np.float32)) for i in ids]
         raw, scores = [], None
         if kind == "png_too_large":
-            raw, masks = [(ids[0], png_bomb(400, 400))], masks[1:]
+            raw, masks = [(ids[0], png_bomb(3000, 3000))], masks[1:]
         else:
             value = {"bad_score_nan": "nan", "bad_score_inf": "inf", "bad_score_range": "1.5"}[kind]
             scores = ("image_id,score\n" + "".join(f"{i},{value if k == 0 else 0.5}\n" for k, i in enumerate(ids))).encode()

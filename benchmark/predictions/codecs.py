@@ -8,7 +8,7 @@ import numpy as np
 
 from benchmark.datasets.imageio import png_stream_problem
 from benchmark.errors import BenchError
-from benchmark.limits import MAP_PIXELS_PER_GT_PIXEL, MAX_MAP_PIXELS
+from benchmark.limits import MAP_PIXELS_PER_GT_PIXEL, MAP_SIDE_ANY_GT, MAX_MAP_PIXELS
 
 from .problems import ProblemError
 
@@ -40,9 +40,9 @@ def png_header_problem(data: bytes) -> str | None:
 
 def map_size_problem(size: tuple[int, int], gt_shape: tuple[int, int] | None) -> tuple[str, str] | None:
     """(code, why) a submitted map of `size` (h, w) cannot be scored against a GT of `gt_shape`:
-    more than `MAP_PIXELS_PER_GT_PIXEL` times its pixels (`png_too_large`, refused before
-    decoding), or another aspect ratio than the GT's unless square (a network resolution):
-    swapped height and width would otherwise be stretched silently."""
+    more than `MAP_PIXELS_PER_GT_PIXEL` times its pixels and more than `MAP_SIDE_ANY_GT` squared
+    (`png_too_large`, refused before decoding), or another aspect ratio than the GT's unless
+    square (a network resolution): swapped height and width would otherwise be stretched silently."""
     h, w = size
     if h <= 0 or w <= 0:
         return "invalid_predictions", f"map size {w}x{h} is empty"
@@ -50,9 +50,9 @@ def map_size_problem(size: tuple[int, int], gt_shape: tuple[int, int] | None) ->
         return (("png_too_large", f"map of {w}x{h} pixels is over the cap of {MAX_MAP_PIXELS} pixels: refused "
                                   "before decoding") if h * w > MAX_MAP_PIXELS else None)
     gh, gw = gt_shape
-    if h * w > MAP_PIXELS_PER_GT_PIXEL * gh * gw:
+    if h * w > max(MAP_PIXELS_PER_GT_PIXEL * gh * gw, MAP_SIDE_ANY_GT ** 2):
         return "png_too_large", (f"map of {w}x{h} pixels is over the cap of {MAP_PIXELS_PER_GT_PIXEL}x the ground "
-                                 f"truth's {gw}x{gh}: refused before decoding")
+                                 f"truth's {gw}x{gh} or {MAP_SIDE_ANY_GT}x{MAP_SIDE_ANY_GT}: refused before decoding")
     same_aspect = abs(h * gw - w * gh) <= max(h, w, gh, gw)  # within a pixel of rounding either way
     if not (same_aspect or h == w):
         return "invalid_predictions", (f"map is {w}x{h} but the ground truth is {gw}x{gh}: another aspect ratio "
