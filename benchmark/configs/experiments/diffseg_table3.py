@@ -14,7 +14,8 @@ trainings = [
 evaluation = dict(split="val", distortions=["clean", "jpeg80", "jpeg60", "resize256", "resize1024"],
                   policy=dict(preset="diffseg"))
 # Demo scale: DeepLabv3+ with the Quickstart's CPU recipe (ResNet-18, high-pass input, AdamW,
-# 128 px), FCN-8s on ResNet-18 with AdamW, 600 iterations each: about 15 minutes on two cores.
+# 128 px crops of the 256 px images), FCN-8s on ResNet-18 with AdamW at 160 px, 600 iterations
+# each (docs/experiments.md gives the time).
 _demo_fcn = {"model.backbone": "resnet18", "data.num_workers": 1,
              "optim_wrapper.optimizer": dict(_delete_=True, type="AdamW", lr=1e-3, weight_decay=1e-4)}
 _demo = dict(max_iters=600, cfg_options={"train_cfg.val_interval": 300, "checkpoint.interval": 300})
