@@ -13,8 +13,9 @@
 # gets a network trained from scratch going in far fewer steps than SGD; cross-entropy with edited
 # pixels (~15% of all) weighted x2 plus soft Dice; light ASPP dropout for a small dataset; the fixed
 # high-pass input channels (noise_residual) expose the edit traces a random encoder is slow to find.
-# Measured on the seed-7 demo (two idle cores of an AVX-512 Xeon): validation binary miou
-# 0.4xx with the default seed 0, 0.432 and 0.444 with seeds 1 and 2; 305-322 s of training.
+# Measured on the seed-7 demo, `bench eval` clean binary miou at seeds 0 / 1 / 2: 0.433 / 0.431 /
+# 0.447 on two idle cores of an AMD EPYC (367-397 s of training), 0.414 at seed 0 on an Intel Xeon
+# (about 300 s); 1100 iterations fell to 0.394 at seed 0.
 # Tried and not better here: the images at native 256 px with each 2x2 block of pixels as channels
 # (0.29 vs 0.30 after 400 iterations, 45% dearer a step); AdamW 2e-3 with a 50-iteration warm-up.
 _base_ = ["./deeplabv3plus_r50_512.py"]
