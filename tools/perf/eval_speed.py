@@ -168,11 +168,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         root = args.root
-        if root is None:
-            from benchmark.datasets.demo import write_demo
-
+        if root is None:  # in a child: the demo's process pool would outlive it here, and `reap` wait on it
             root = str(tmp / "demo")
-            write_demo("diffseg", root, seed=7)
+            subprocess.run([sys.executable, "-m", "benchmark.cli.main", "data", "demo", "--format", "diffseg",
+                            "--out", root, "--seed", "7"], env=env, check=True, capture_output=True)
         ckpt = args.checkpoint
         if ckpt is None:
             subprocess.run([sys.executable, "-m", "benchmark.cli.main", "train", "--config", "deeplabv3plus_r18_demo_cpu",
