@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from benchmark.cpu_kernels import pin as pin_cpu_kernels
 from benchmark.errors import BenchError
 
 
@@ -73,6 +74,9 @@ def load_trained(checkpoint: str | os.PathLike, device: str | torch.device = "cp
     cfg = Config.fromstring(text, file_format=".py")
     if "run" not in cfg:
         raise BenchError(f"{checkpoint}: the config inside lacks the run record of bench train")
+    if torch.device(device).type == "cpu":
+        # The kernels the model was trained with, so that its outputs too are the same on every CPU.
+        pin_cpu_kernels(cfg.get("cpu_kernels"))
     model = build_model(cfg.model)
     model.load_state_dict({k.removeprefix("module."): v for k, v in ckpt["state_dict"].items()})
     return model.to(device).eval(), cfg

@@ -7,8 +7,9 @@
 # Encoder stages 1-4 only (`encoder_depth=4`: the ASPP reads the 1/16 features of stage 4; R18's
 # stage 5, dilated at output stride 16, is 60% of its cost) and a 128-channel ASPP and decoder make
 # a step 1.8x cheaper than the full network, so more of them fit the time.
-# float32 with 2 intra-op threads (`threads`): bfloat16 autocast and the thread count change the
-# CPU kernels' sums, and with them the trained weights, from one machine to the next.
+# float32 with 2 intra-op threads (`threads`) and portable CPU kernels (`cpu_kernels`, with the
+# fused AdamW step it needs): bfloat16 autocast, the thread count and the kernels torch picks for
+# each CPU change the sums, and with them the trained weights, from one machine to the next.
 # No pretrained encoder to protect, so one learning rate for all parameters, and AdamW, which
 # gets a network trained from scratch going in far fewer steps than SGD; cross-entropy with edited
 # pixels (~15% of all) weighted x2 plus soft Dice; light ASPP dropout for a small dataset; the fixed
@@ -23,9 +24,10 @@ model = dict(encoder="resnet18", class_weight=(1.0, 2.0), dice_weight=1.0, noise
              aspp_dropout=0.1, score_rule="topk_mean:0.01", encoder_depth=4, decoder_channels=128)
 data = dict(size=256, crop=128, batch_size=8, val_batch_size=16, num_workers=1)
 optim_wrapper = dict(_delete_=True, type="OptimWrapper",
-                     optimizer=dict(type="AdamW", lr=1e-3, weight_decay=1e-4))
+                     optimizer=dict(type="AdamW", lr=1e-3, weight_decay=1e-4, fused=True))
 param_scheduler = [dict(type="PolyLR", power=0.9, eta_min=1e-5, by_epoch=False)]
 train_cfg = dict(max_iters=1500, val_interval=750)
 checkpoint = dict(interval=750, max_keep=1)
 log_interval = 25
 threads = 2
+cpu_kernels = "portable"

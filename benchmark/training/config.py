@@ -5,9 +5,11 @@ from pathlib import Path
 
 from mmengine.config import Config
 
+from benchmark.cpu_kernels import CHOICES as CPU_KERNELS
 from benchmark.errors import BenchError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+SQRT_FREE_OPTIMIZERS = {"SGD"}
 
 
 def packaged_configs() -> list[str]:
@@ -75,11 +77,23 @@ def check_optimizer(cfg: Config, path: Path, options: bool = False) -> None:
             variants = [{**v, key: value[s]} for v in variants for s in ("weak", "full")]
     try:
         for variant in variants:
-            OPTIMIZERS.build({**variant, "params": [torch.nn.Parameter(torch.zeros(1))]})
+            # torch.empty runs no kernel: the CPU kernels stay unchosen until `train` pins them.
+            OPTIMIZERS.build({**variant, "params": [torch.nn.Parameter(torch.empty(1))]})
     except (ValueError, TypeError, KeyError) as exc:
         message = exc.args[0] if exc.args else type(exc).__name__
         after = " (after --cfg-options)" if options else ""
         raise BenchError(f"{path}: optim_wrapper.optimizer {optimizer.get('type')}{after}: {message}") from None
+
+
+def check_portable_optimizer(cfg: Config, path: Path) -> None:
+    """Portable CPU kernels need an optimizer step without square roots (SGD) or a fused one: the
+    unfused Adam-type step takes them from MKL's vector math, whose last bit depends on the CPU."""
+    optimizer = cfg.optim_wrapper.get("optimizer") or {}
+    kind = optimizer.get("type")
+    if cfg.cpu_kernels == "portable" and kind not in SQRT_FREE_OPTIMIZERS and not optimizer.get("fused"):
+        raise BenchError(f"{path}: cpu_kernels='portable' needs optim_wrapper.optimizer.fused=True for {kind}: "
+                         "its unfused step takes square roots whose last bit depends on the CPU "
+                         "(torch fuses Adam, AdamW, Adagrad and SGD on CPUs)")
 
 
 def model_arguments(cls) -> set[str]:
@@ -113,10 +127,12 @@ def load_config(name_or_path: str | None, baseline: str | None = None,
         raise BenchError(f"--baseline {baseline} but the config builds '{cfg.model.type}'")
     # Entries every run has, whatever its config file says: a prepared cache (`bench data
     # prepare`), torch.compile of the training step (mmengine's `compile`) and the intra-op
-    # threads of the training process (None: torch's default, one per core).
+    # threads of the training process (None: torch's default, one per core), and its CPU kernels
+    # (None: the machine's fastest; 'portable': `benchmark.cpu_kernels`).
     cfg.data.setdefault("cache", None)
     cfg.setdefault("compile", None)
     cfg.setdefault("threads", None)
+    cfg.setdefault("cpu_kernels", None)
     if cfg_options:
         check_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
@@ -144,10 +160,13 @@ def load_config(name_or_path: str | None, baseline: str | None = None,
     threads = cfg.threads
     if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
         raise BenchError(f"threads must be a positive whole number (None: one per core), got {threads!r}")
+    if cfg.cpu_kernels not in CPU_KERNELS:
+        raise BenchError(f"cpu_kernels must be one of {CPU_KERNELS}, got {cfg.cpu_kernels!r}")
     workers = cfg.data.get("num_workers")
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 0):
         raise BenchError(f"data.num_workers must be 0 or more (None: from the cores), got {workers!r}")
     check_optimizer(cfg, path, bool(cfg_options))
+    check_portable_optimizer(cfg, path)
     max_iters = cfg.train_cfg.max_iters
     # Short runs still validate and checkpoint at least at their end.
     cfg.train_cfg.val_interval = min(cfg.train_cfg.val_interval, max_iters)

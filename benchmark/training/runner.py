@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -16,9 +17,11 @@ import torch
 from mmengine.config import Config
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook, DistSamplerSeedHook, IterTimerHook, LoggerHook, ParamSchedulerHook
+from mmengine.logging import print_log
 from mmengine.runner import set_random_seed
 
 from benchmark.baselines.build import build_model
+from benchmark.cpu_kernels import pin as pin_cpu_kernels
 from benchmark.datasets.base import canonical_split
 from benchmark.datasets.spec import DatasetSpec
 from benchmark.datasets.torch_dataset import SegmentationDataset, build_pipeline, default_transforms
@@ -191,6 +194,13 @@ def train(cfg: Config, dataset: str | DatasetSpec, root: str, task: str = "binar
           resume: bool = False, train_generators: Sequence[str] | None = None,
           holdout_generators: Sequence[str] | None = None, progress: bool = True) -> dict:
     """Train; return a summary (work dir, iterations, best and last checkpoints, validation score)."""
+    # Before any tensor operation of this run (the dataset's and the model's included).
+    cpu_kernels = pin_cpu_kernels(cfg.cpu_kernels)
+    if cfg.cpu_kernels == "portable" and cpu_kernels != "portable":
+        print_log(f"cpu_kernels='portable' did not take: this process runs torch's {cpu_kernels} CPU kernels "
+                  "(portable ones need an x86-64 CPU with AVX2, chosen before the process's first tensor "
+                  "operation), so the weights may differ in the last bits from another CPU's",
+                  logger="current", level=logging.WARNING)
     init_cpu_distributed()
     spec = DatasetSpec.of(dataset)
     work = Path(work_dir or Path("work_dirs") / f"{cfg.model.type}_{spec.name}_{task}")
@@ -205,13 +215,13 @@ def train(cfg: Config, dataset: str | DatasetSpec, root: str, task: str = "binar
         # with them the trained weights, the same on machines with more or fewer cores.
         torch.set_num_threads(cfg.threads)
     try:
-        return _train(cfg, train_set, val_set, work, resume, progress)
+        return _train(cfg, train_set, val_set, work, resume, progress, cpu_kernels)
     finally:
         torch.set_num_threads(threads)
 
 
 def _train(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta | None, work: Path, resume: bool,
-           progress: bool) -> dict:
+           progress: bool, cpu_kernels: str) -> dict:
     runner = build_runner(cfg, train_set, val_set, str(work), resume, progress)
     # mmengine logs one line per parameter group setting; the config file already says it all.
     runner.logger.addFilter(lambda record: not record.getMessage().startswith("paramwise_options"))
@@ -219,6 +229,7 @@ def _train(cfg: Config, train_set: SubsetWithMeta, val_set: SubsetWithMeta | Non
     if is_main_process():
         (work / RUN_FILE).write_text(json.dumps({**cfg.run, "model": cfg.model.to_dict(), "score_rule": model.score_rule,
                                                  "seed": cfg.seed, "max_iters": cfg.train_cfg.max_iters,
+                                                 "threads": torch.get_num_threads(), "cpu_kernels": cpu_kernels,
                                                  "log_dir": runner.log_dir}, indent=2))
     start = time.perf_counter()
     runner.train()
