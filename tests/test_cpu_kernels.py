@@ -89,7 +89,8 @@ def test_bench_train_records_the_kernels_and_the_checkpoint_predicts_with_them(t
     work = tmp_path / "work"
     train = [sys.executable, "-m", "benchmark.cli.main", "train", "--config", "deeplabv3plus_r18_demo_cpu",
              "--dataset", "diffseg", "--root", str(root), "--work-dir", str(work), "--max-iters", "2",
-             "--batch-size", "2", "--size", "64", "--cfg-options", "data.crop=32", "data.num_workers=0", "--no-progress"]
+             "--batch-size", "2", "--size", "64", "--cfg-options", "data.crop=32", "data.num_workers=0",
+             "--no-progress"]
     run = subprocess.run(train, capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     record = json.loads((work / "run.json").read_text())
