@@ -17,7 +17,7 @@ from benchmark.training.runner import build_runner, prepare
 from diffseg_fixtures import write_diffseg
 
 OPTIONS = {"model.encoder": "resnet18", "data.num_workers": 0, "data.val_batch_size": 2, "log_interval": 1,
-           "checkpoint.interval": 2, "checkpoint.max_keep": 50}
+           "checkpoint.interval": 2, "checkpoint.max_keep": 2}
 
 
 @pytest.fixture(scope="module")
