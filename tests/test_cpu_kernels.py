@@ -82,13 +82,13 @@ def test_a_training_step_is_bit_identical_on_this_cpu_and_emulated_intel_and_amd
         assert step(QEMU, "-cpu", cpu) == here, cpu
 
 
-def test_bench_train_records_the_kernels_and_the_checkpoint_predicts_with_them(tmp_path):
-    from diffseg_fixtures import write_diffseg
-
-    root = write_diffseg(tmp_path / "data", train=6, validation=5, size=40)
+# COCO-Glide has a test split only: nothing to train on.
+@pytest.mark.parametrize("spec", ["diffseg", "dolos[setup=C]", "semitruths"])
+def test_bench_train_records_the_kernels_and_the_checkpoint_predicts_with_them(spec, demo_roots, tmp_path):
+    root = demo_roots[spec.split("[")[0]]
     work = tmp_path / "work"
     train = [sys.executable, "-m", "benchmark.cli.main", "train", "--config", "deeplabv3plus_r18_demo_cpu",
-             "--dataset", "diffseg", "--root", str(root), "--work-dir", str(work), "--max-iters", "2",
+             "--dataset", spec, "--root", str(root), "--work-dir", str(work), "--max-iters", "2",
              "--batch-size", "2", "--size", "64", "--cfg-options", "data.crop=32", "data.num_workers=0",
              "--no-progress"]
     run = subprocess.run(train, capture_output=True, text=True, cwd=tmp_path)
