@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmark.cpu_kernels import PORTABLE
 from benchmark.errors import BenchError
 from benchmark.training.config import load_config
 
@@ -38,7 +39,7 @@ def python(code: str, env: dict | None = None) -> str:
 
 def step(*prefix: str, kernels: str = "portable") -> dict:
     # The step itself reads no environment: strip the settings so that only `pin` sets them.
-    env = {k: v for k, v in os.environ.items() if k not in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR")}
+    env = {k: v for k, v in os.environ.items() if k not in PORTABLE}
     run = subprocess.run([*prefix, sys.executable, str(STEP), kernels], capture_output=True, text=True, env=env,
                          timeout=900)
     assert run.returncode == 0, run.stderr[-2000:]
