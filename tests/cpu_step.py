@@ -9,7 +9,7 @@ import sys
 
 from benchmark.cpu_kernels import pin
 
-CONFIG = "deeplabv3plus_r18_demo_cpu"
+CONFIG = "deeplabv3plus_r10t_demo_cpu"
 
 
 def digest(tensors) -> str:

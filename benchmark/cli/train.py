@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
     add_dataset_args(p, required=False)
     p.add_argument("--task", choices=LOCALIZATION_TASKS, default="binary",
                    help="binary: edited vs not; semantic: one class per generator (default: binary)")
-    p.add_argument("--config", help="config file, or the name of a packaged config (e.g. deeplabv3plus_r18_demo_cpu)")
+    p.add_argument("--config", help="config file, or the name of a packaged config (e.g. deeplabv3plus_r10t_demo_cpu)")
     p.add_argument("--work-dir", help="output folder for checkpoints and logs (default: work_dirs/<model>_<dataset>_<task>)")
     p.add_argument("--cfg-options", nargs="+", action=DictAction, metavar="KEY=VALUE",
                    help="override config entries, e.g. model.encoder=resnet18 optim_wrapper.optimizer.lr=0.001")

@@ -1,6 +1,6 @@
 # Small CPU setting for the demo data (`bench data demo --format diffseg`, 256 px images): SegFormer
 # with a randomly initialised MiT-B0 encoder, trained as the DeepLabv3+ demo is
-# (deeplabv3plus_r18_demo_cpu): batch 8, AdamW 1e-3 for every parameter (nothing pretrained to
+# (deeplabv3plus_r10t_demo_cpu): batch 8, AdamW 1e-3 for every parameter (nothing pretrained to
 # protect), poly(0.9), cross-entropy with edited pixels weighted x2 plus soft Dice, the fixed
 # high-pass input channels, float32 on 2 threads so that another CPU trains the same weights.
 # Its numbers show the pipeline at work, not SegFormer's: a transformer from scratch on a few

@@ -1,6 +1,6 @@
 """Training-step time of a config with the machine's fastest CPU kernels and with portable ones.
 
-    python tools/perf/cpu_kernels_speed.py [--config deeplabv3plus_r18_demo_cpu] [--steps 40] [--repeats 2]
+    python tools/perf/cpu_kernels_speed.py [--config deeplabv3plus_r10t_demo_cpu] [--steps 40] [--repeats 2]
 
 Each setting runs in its own process (the kernels are chosen once per process): the config's
 model, optimizer (fused as the portable kernels need it), threads, batch size and crop (else
@@ -46,7 +46,7 @@ def child(config: str, kernels: str | None, steps: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="deeplabv3plus_r18_demo_cpu")
+    parser.add_argument("--config", default="deeplabv3plus_r10t_demo_cpu")
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--child", help=argparse.SUPPRESS)

@@ -6,7 +6,7 @@ same images, and against the old path (`bench predict` then `bench score` per di
         [--old-ref GIT_REF] [--threads T] [--repeat 3]
 
 Without --root the seed-7 DiffSeg30k-layout demo is written to a temporary folder; without
---checkpoint the Quickstart's model (`deeplabv3plus_r18_demo_cpu`) is trained for 2 iterations
+--checkpoint the Quickstart's model (`deeplabv3plus_r10t_demo_cpu`) is trained for 2 iterations
 (the forward pass costs the same whatever the weights). Each path runs in a fresh process with the
 same torch threads; its clock starts once the modules every command that builds a model imports
 are loaded (torch, the CLI, the baselines) and covers the whole call: checkpoint loading, every
@@ -174,7 +174,7 @@ def main() -> None:
                             "--out", root, "--seed", "7"], env=env, check=True, capture_output=True)
         ckpt = args.checkpoint
         if ckpt is None:
-            subprocess.run([sys.executable, "-m", "benchmark.cli.main", "train", "--config", "deeplabv3plus_r18_demo_cpu",
+            subprocess.run([sys.executable, "-m", "benchmark.cli.main", "train", "--config", "deeplabv3plus_r10t_demo_cpu",
                             "--dataset", "diffseg", "--root", root, "--work-dir", str(tmp / "work"), "--max-iters", "2",
                             "--no-progress"], env=env, check=True, capture_output=True)
             ckpt = str(tmp / "work" / "iter_2.pth")

@@ -13,7 +13,7 @@ trainings = [
 ]
 evaluation = dict(split="val", distortions=["clean", "jpeg80", "jpeg60", "resize256", "resize1024"],
                   policy=dict(preset="diffseg"))
-# Demo scale: DeepLabv3+ with the Quickstart's CPU recipe (ResNet-18, high-pass input, AdamW,
+# Demo scale: DeepLabv3+ with the Quickstart's CPU recipe (ResNet-10-T, high-pass input, AdamW,
 # 128 px crops of the 256 px images), FCN-8s on ResNet-18 with AdamW at 160 px, 600 iterations
 # each (docs/experiments.md gives the time).
 _demo_fcn = {"model.backbone": "resnet18", "data.num_workers": 1,
@@ -22,9 +22,9 @@ _demo = dict(max_iters=600, cfg_options={"train_cfg.val_interval": 300, "checkpo
 scales = dict(
     paper=dict(),
     demo=dict(all=_demo,
-              **{"deeplabv3plus-binary": dict(config="deeplabv3plus_r18_demo_cpu"),
+              **{"deeplabv3plus-binary": dict(config="deeplabv3plus_r10t_demo_cpu"),
                  # the recipe's class weights are binary's (unedited, edited)
-                 "deeplabv3plus-semantic": dict(config="deeplabv3plus_r18_demo_cpu",
+                 "deeplabv3plus-semantic": dict(config="deeplabv3plus_r10t_demo_cpu",
                                                 cfg_options={"model.class_weight": None}),
                  "fcn8s-binary": dict(size=160, batch_size=8, cfg_options=_demo_fcn),
                  "fcn8s-semantic": dict(size=160, batch_size=8, cfg_options=_demo_fcn)}),
