@@ -3,9 +3,9 @@
 torch picks its CPU code paths by machine: ATen's vector width (AVX2 or AVX-512), oneDNN's
 convolution kernels by instruction set, MKL's by vendor and instruction set. Their results differ in
 the last bits, and over a training run those bits grow into other weights: the demo's seed-0
-training gave binary miou 0.414 on an Intel Xeon and 0.433 on an AMD EPYC. `PORTABLE` pins ATen and
-oneDNN to their AVX2 paths and MKL to its vendor-neutral `COMPATIBLE` branch; a step of the demo
-config costs 0.219 s with them and 0.218 s without on two AMD EPYC cores
+training (then ResNet-18, 1500 iterations) gave binary miou 0.414 on an Intel Xeon and 0.433 on
+an AMD EPYC. `PORTABLE` pins ATen and oneDNN to their AVX2 paths and MKL to its vendor-neutral
+`COMPATIBLE` branch; a step of the demo config costs 0.172 s with them and 0.174 s without on two AMD EPYC cores
 (tools/perf/cpu_kernels_speed.py). Adam-type optimizers must also run fused (`fused=True`): their
 unfused step takes square roots from MKL's vector math, whose last bit follows the CPU's approximate
 reciprocal square root (`benchmark.training.config` refuses the combination).

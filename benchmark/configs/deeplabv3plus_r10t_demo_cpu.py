@@ -6,8 +6,8 @@
 # pixel-level traces the edits leave (with ResNet-18, at the same cost a step, resizing to 128 px
 # reached 0.387 / 0.377 / 0.365 at seeds 0 / 1 / 2 after 1200 iterations, crops 0.440 / 0.452 / 0.355).
 # Encoder stages 1-4 only (`encoder_depth=4`: the ASPP reads the 1/16 features of stage 4; stage 5,
-# dilated at output stride 16, would cost more than the rest of the encoder) and a 128-channel ASPP
-# and decoder.
+# dilated at output stride 16, has twice its channels at the same resolution, four times its cost)
+# and a 128-channel ASPP and decoder.
 # float32 with 2 intra-op threads (`threads`) and portable CPU kernels (`cpu_kernels`, with the
 # fused AdamW step it needs): bfloat16 autocast, the thread count and the kernels torch picks for
 # each CPU change the sums, and with them the trained weights, from one machine to the next.
