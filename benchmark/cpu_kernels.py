@@ -5,8 +5,8 @@ convolution kernels by instruction set, MKL's by vendor and instruction set. The
 the last bits, and over a training run those bits grow into other weights: the demo's seed-0
 training (then ResNet-18, 1500 iterations) gave binary miou 0.414 on an Intel Xeon and 0.433 on
 an AMD EPYC. `PORTABLE` pins ATen and oneDNN to their AVX2 paths and MKL to its vendor-neutral
-`COMPATIBLE` branch; a step of the demo config costs 0.172 s with them and 0.174 s without on two AMD EPYC cores
-(tools/perf/cpu_kernels_speed.py). Adam-type optimizers must also run fused (`fused=True`): their
+`COMPATIBLE` branch; a step of the demo config costs 0.172 s with them and 0.174 s without on two
+AMD EPYC cores (tools/perf/cpu_kernels_speed.py). Adam-type optimizers must also run fused (`fused=True`): their
 unfused step takes square roots from MKL's vector math, whose last bit follows the CPU's approximate
 reciprocal square root (`benchmark.training.config` refuses the combination).
 tests/test_cpu_kernels.py checks a training step bit for bit on this CPU and on emulated Intel and

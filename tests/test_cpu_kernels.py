@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cpu_step import CONFIG
 
 from benchmark.cpu_kernels import PORTABLE
 from benchmark.errors import BenchError
@@ -59,18 +60,18 @@ def test_pin_after_a_tensor_operation_says_the_kernels_already_chosen():
 
 
 def test_loading_a_config_runs_no_kernel_so_training_can_still_pin():
-    code = ("from benchmark.training.config import load_config; load_config('deeplabv3plus_r10t_demo_cpu');"
+    code = (f"from benchmark.training.config import load_config; load_config({CONFIG!r});"
             "from benchmark.cpu_kernels import pin; print(pin('portable'))")
     assert python(code) == "portable"
 
 
 def test_portable_kernels_with_an_unfused_adam_step_are_refused():
     with pytest.raises(BenchError, match="fused=True for AdamW"):
-        load_config("deeplabv3plus_r10t_demo_cpu", cfg_options={"optim_wrapper.optimizer.fused": False})
+        load_config(CONFIG, cfg_options={"optim_wrapper.optimizer.fused": False})
     with pytest.raises(BenchError, match="cpu_kernels must be one of"):
-        load_config("deeplabv3plus_r10t_demo_cpu", cfg_options={"cpu_kernels": "avx512"})
+        load_config(CONFIG, cfg_options={"cpu_kernels": "avx512"})
     sgd = {"optim_wrapper.optimizer": dict(type="SGD", lr=0.01)}
-    assert load_config("deeplabv3plus_r10t_demo_cpu", cfg_options=sgd).cpu_kernels == "portable"
+    assert load_config(CONFIG, cfg_options=sgd).cpu_kernels == "portable"
 
 
 @pytest.mark.skipif(QEMU is None, reason="qemu-x86_64 (Debian's qemu-user) emulates the other CPUs")
@@ -88,7 +89,7 @@ def test_a_training_step_is_bit_identical_on_this_cpu_and_emulated_intel_and_amd
 def test_bench_train_records_the_kernels_and_the_checkpoint_predicts_with_them(spec, demo_roots, tmp_path):
     root = demo_roots[spec.split("[")[0]]
     work = tmp_path / "work"
-    train = [sys.executable, "-m", "benchmark.cli.main", "train", "--config", "deeplabv3plus_r10t_demo_cpu",
+    train = [sys.executable, "-m", "benchmark.cli.main", "train", "--config", CONFIG,
              "--dataset", spec, "--root", str(root), "--work-dir", str(work), "--max-iters", "2",
              "--batch-size", "2", "--size", "64", "--cfg-options", "data.crop=32", "data.num_workers=0",
              "--no-progress"]
